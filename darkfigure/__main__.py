@@ -1,0 +1,5 @@
+"""``python -m darkfigure``."""
+
+from darkfigure.cli import run
+
+run()

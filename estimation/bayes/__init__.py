@@ -1,0 +1,1 @@
+"""bayes estimators (registered on import)."""

@@ -1,0 +1,1 @@
+"""closed estimators (registered on import)."""

@@ -1,0 +1,1 @@
+"""loglinear estimators (registered on import)."""
