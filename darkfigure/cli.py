@@ -2,7 +2,8 @@
 
 Commands live in :mod:`darkfigure.commands`, one module per area; importing a
 module adds its commands to :data:`darkfigure.app.app`.  Every error a user can
-cause is reported in one plain message with exit code 2 (never a traceback).
+cause is reported in one plain message with exit code 2; an unexpected error
+is logged with its traceback to a file and reported in one line (exit 1).
 """
 
 from __future__ import annotations
@@ -10,8 +11,10 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import sys
-
-import click
+import tempfile
+import traceback
+from datetime import UTC, datetime
+from pathlib import Path
 
 from darkfigure import commands
 from darkfigure.app import app
@@ -24,19 +27,22 @@ def _load_commands() -> None:
         importlib.import_module(f"{commands.__name__}.{module.name}")
 
 
+def _log_crash() -> Path:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    path = Path(tempfile.gettempdir()) / f"darkfigure-error-{stamp}.log"
+    path.write_text(traceback.format_exc(), encoding="utf-8")
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code."""
     _load_commands()
     try:
-        result = app(args=argv, standalone_mode=False, prog_name="darkfigure")
-    except click.exceptions.Exit as done:
-        return int(done.exit_code or 0)
-    except click.ClickException as err:
-        err.show()
-        return err.exit_code
-    except click.exceptions.Abort:
-        print("Aborted.", file=sys.stderr)
-        return 1
+        # standalone_mode lets typer report usage errors itself (exit 2).
+        app(args=argv, prog_name="darkfigure")
+    except SystemExit as done:
+        code = done.code
+        return code if isinstance(code, int) else (0 if code is None else 1)
     except CaptureTableError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -46,7 +52,15 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)
         return 130
-    return int(result) if isinstance(result, int) else 0
+    except Exception as err:  # noqa: BLE001 - last resort: no traceback at a user
+        log = _log_crash()
+        print(
+            f"error: unexpected {type(err).__name__}: {err}\n"
+            f"This is a fault in darkfigure, not in your input; details are in {log}",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
 
 
 def run() -> None:

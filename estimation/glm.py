@@ -117,7 +117,7 @@ def fit_poisson(
     dev = poisson_deviance(y, mu)
     converged = False
     it = 0
-    for it in range(1, max_iter + 1):
+    for it in range(1, max_iter + 1):  # noqa: B007 - it is reported
         score = X.T @ (y - mu)
         info = X.T @ (X * mu[:, None])
         try:
@@ -139,6 +139,7 @@ def fit_poisson(
             converged = True
             break
     info = X.T @ (X * mu[:, None])
+    cov: np.ndarray | None
     try:
         cov = np.linalg.inv(info)
         if not np.all(np.isfinite(cov)) or np.linalg.cond(info) > 1e14:

@@ -80,6 +80,7 @@ class Fit:
     warnings: tuple[str, ...] = ()
     diagnostics: dict[str, Any] = field(default_factory=dict)
     draws: np.ndarray | None = None
+    idata: Any = None
 
 
 class Estimator(ABC):
@@ -147,6 +148,7 @@ class Estimator(ABC):
                 self.table.snapshot_hash(), self.name, settings.to_dict(), settings.seed
             ),
             draws=out.draws,
+            idata=out.idata,
         )
 
 

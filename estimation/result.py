@@ -108,6 +108,8 @@ class EstimateResult:
         :class:`Provenance` of the fit.
     draws
         Posterior or bootstrap draws of N, if any (not serialised by ``to_dict``).
+    idata
+        ArviZ ``InferenceData`` of a Bayesian fit, if any (not serialised by ``to_dict``).
     """
 
     method: str
@@ -126,6 +128,7 @@ class EstimateResult:
     provenance: Provenance
     stratum: tuple[tuple[str, str], ...] = ()
     draws: np.ndarray | None = field(default=None, repr=False, compare=False)
+    idata: Any = field(default=None, repr=False, compare=False)
 
     @property
     def unobserved(self) -> float:

@@ -133,7 +133,7 @@ def parse_capture_csv(
         )
     pos = {h: i for i, h in enumerate(header)}
     grouped: dict[tuple[tuple[str, str], ...], tuple[list[list[int]], list[int]]] = {}
-    seen: dict[tuple[tuple[str, str], tuple[int, ...]], int] = {}
+    seen: dict[tuple[tuple[tuple[str, str], ...], tuple[int, ...]], int] = {}
     for r, cells in enumerate(body, start=1):
         if len(cells) != len(header):
             raise CaptureTableError(

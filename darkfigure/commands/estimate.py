@@ -96,6 +96,8 @@ def estimate(
 def methods() -> None:
     """List the registered estimation methods."""
     registry = available()
+    if not registry:
+        raise UserError("no estimation methods are registered (is the installation complete?)")
     width = max(len(n) for n in registry)
     for name, cls in registry.items():
         typer.echo(f"{name:<{width}}  [{cls.family}] {cls.title}")
