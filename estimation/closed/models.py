@@ -1,0 +1,150 @@
+"""Registered estimators for Rcapture's closed-population models.
+
+``M0``, ``Mt``, ``Mh-chao``, ``Mh-poisson2``, ``Mh-darroch``, ``Mh-gamma3.5``
+and the ``Mth-*`` variants: the Poisson estimate, standard error, deviance,
+df, AIC and BIC of Rcapture ``closedp.t``, with the profile-likelihood interval
+of ``closedpCI.t`` (or a BCa bootstrap interval, or none, as
+:class:`~estimation.registry.Settings` asks).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import ClassVar
+
+from estimation.capture_table import CaptureTable
+from estimation.closed.designs import HETEROGENEITY, HETEROGENEITY_LABEL, closed_design
+from estimation.closed.fit import fit_closed
+from estimation.intervals.bootstrap import bca_interval
+from estimation.intervals.profile import profile_interval
+from estimation.registry import Estimator, Fit, register
+from estimation.result import EXISTENCE_NO_MLE, EXISTENCE_OK
+
+REFERENCE = (
+    "Baillargeon and Rivest (2007) J. Stat. Software 19(5); Rcapture closedp.t / closedpCI.t"
+)
+
+_DESCRIPTION = {
+    "M0": "equal capture probabilities for every list and person",
+    "Mt": "capture probabilities vary by list (independence model)",
+    "Mh": "capture probabilities vary between people",
+    "Mth": "capture probabilities vary by list and between people",
+}
+
+
+class ClosedPopulationEstimator(Estimator):
+    """Base of the closed-population estimators; subclasses set ``model`` and ``h``."""
+
+    family = "closed-population"
+    reference = REFERENCE
+    # 2**t cells: beyond 15 lists the design no longer fits comfortably in memory.
+    max_lists = 15
+    model: ClassVar[str]
+    h: ClassVar[str | None] = None
+
+    def _fit(self) -> Fit:
+        table = self.table
+        design = closed_design(table.t, self.model, self.h)
+        fit = fit_closed(table, design)
+        settings = self.settings
+        warnings: list[str] = []
+        existence = EXISTENCE_OK
+        if not fit.ok:
+            existence = EXISTENCE_NO_MLE
+            warnings.append(
+                f"the {design.label} fit did not converge to a finite maximum: "
+                "some capture probability is at 0 or 1 and the estimate is unreliable"
+            )
+        diagnostics: dict[str, object] = {
+            "se": fit.se,
+            "deviance": fit.deviance,
+            "df": fit.df,
+            "AIC": fit.AIC,
+            "BIC": fit.BIC,
+            "loglik": fit.loglik,
+            "parameters": dict(fit.parameters),
+        }
+        if fit.set_to_zero:
+            diagnostics["set_to_zero"] = list(fit.set_to_zero)
+        if fit.aliased:
+            diagnostics["aliased"] = list(fit.aliased)
+        lower = upper = math.nan
+        interval = "none"
+        if settings.interval == "profile" and fit.ok:
+            prof = profile_interval(
+                design.X, table.counts, level=settings.level, nonneg=design.nonneg
+            )
+            lower, upper, interval = prof.lower, prof.upper, "profile"
+            diagnostics["profile_estimate"] = prof.estimate
+            if not prof.bounded:
+                warnings.append(
+                    "the profile likelihood does not fall to the cut-off: the upper bound "
+                    "is unbounded"
+                )
+        elif settings.interval == "bootstrap" and fit.ok:
+            boot = bca_interval(
+                table,
+                _poisson_estimate(self.model, self.h),
+                B=settings.boot,
+                level=settings.level,
+                seed=settings.seed,
+                n_jobs=int(settings.options.get("n_jobs", 1)),
+                estimate=fit.estimate,
+            )
+            lower, upper, interval = boot.lower, boot.upper, "bootstrap-bca"
+            diagnostics.update(
+                boot_failed=boot.failed, boot_z0=boot.z0, boot_acceleration=boot.acceleration
+            )
+            if boot.failed:
+                warnings.append(
+                    f"{boot.failed} of {settings.boot} bootstrap replicates failed and were "
+                    f"left out (first: {boot.first_failure})"
+                )
+        return Fit(
+            estimate=fit.estimate,
+            lower=lower,
+            upper=upper,
+            interval=interval,
+            model=(design.label,),
+            existence=existence,
+            warnings=tuple(warnings),
+            diagnostics=diagnostics,
+        )
+
+
+def _poisson_estimate(model: str, h: str | None) -> Callable[[CaptureTable], float]:
+    """The bootstrap's estimator: the same model refitted on a replicate table."""
+
+    def estimate(table: CaptureTable) -> float:
+        fit = fit_closed(table, closed_design(table.t, model, h))
+        if not fit.ok:
+            raise ValueError(f"{fit.label} did not converge")
+        return fit.estimate
+
+    return estimate
+
+
+def _define(model: str, h: str | None) -> type[ClosedPopulationEstimator]:
+    name = model if h is None else f"{model}-{h}"
+    label = model if h is None else f"{model} {HETEROGENEITY_LABEL[h]}"
+    cls = type(
+        name.replace("-", "_").replace(".", "_"),
+        (ClosedPopulationEstimator,),
+        {
+            "name": name,
+            "title": f"{label}: {_DESCRIPTION[model]} (Rcapture, log-linear form)",
+            "model": model,
+            "h": h,
+            "min_lists": 2 if h is None else 3,
+            "__doc__": f"Rcapture's {label} closed-population model.",
+            "__module__": __name__,
+        },
+    )
+    return register(cls)
+
+
+M0 = _define("M0", None)
+Mt = _define("Mt", None)
+MH = {h: _define("Mh", h) for h in HETEROGENEITY}
+MTH = {h: _define("Mth", h) for h in HETEROGENEITY}
