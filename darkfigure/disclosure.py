@@ -16,6 +16,7 @@ dashboard's data-access layer applies it before figures leave the warehouse.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -54,29 +55,54 @@ def primary_mask(
     return small if suppress_zero else small & (values != 0)
 
 
-def _protect_line(values: np.ndarray, mask: np.ndarray, threshold: int) -> bool:
-    """Make one line (with its published total) safe; True if the mask changed."""
-    total = values.sum()
-    if 0 < total < threshold:
-        changed = not mask.all()
-        mask[:] = True
-        return changed
-    hidden = int(mask.sum())
-    if hidden != 1:
-        return False
-    # One hidden cell = total minus the rest: hide the smallest other non-zero
-    # cell (zeros reveal nothing when hidden beside it, so skip them).
-    candidates = np.where(~mask & (values > 0))[0]
-    if candidates.size == 0:
-        return False
-    mask[candidates[np.argmin(values[candidates])]] = True
-    return True
+def _protect_line(cells: np.ndarray, hidden: np.ndarray, total_hidden: bool) -> int:
+    """Make one line safe: cells plus their total must not have exactly one unknown.
+
+    Returns the index of the cell to hide next, ``-1`` to hide the total, or
+    ``-2`` when the line is already safe.
+    """
+    unknown = int(hidden.sum()) + int(total_hidden)
+    if unknown != 1:
+        return -2
+    # Hide the smallest other non-zero cell (a zero hidden beside it would
+    # still let the reader bound nothing new), else the total itself.
+    candidates = np.where(~hidden & (cells > 0))[0]
+    if total_hidden or candidates.size == 0:
+        return int(candidates[np.argmin(cells[candidates])]) if candidates.size else -1
+    return int(candidates[np.argmin(cells[candidates])])
+
+
+@dataclass(frozen=True)
+class Suppression:
+    """Which figures of a table to withhold.
+
+    Attributes
+    ----------
+    cells
+        Mask of the table's cells (same shape as the counts).
+    row_totals
+        Mask of the row totals (matrices; for a vector, empty).
+    column_totals
+        Mask of the column totals (matrices; for a vector, empty).
+    total
+        Whether the grand total is withheld.
+    """
+
+    cells: np.ndarray
+    row_totals: np.ndarray
+    column_totals: np.ndarray
+    total: bool
 
 
 def secondary_mask(
     counts: Sequence[float] | np.ndarray, primary: np.ndarray, threshold: int = DEFAULT_THRESHOLD
-) -> np.ndarray:
+) -> Suppression:
     """Extend a primary mask so that no published total reveals a hidden cell.
+
+    The table is treated with its margins: every line (a row or column with
+    its total) is an equation, and a line with exactly one unknown figure can
+    be solved, so a second figure in it is withheld, repeatedly until no line
+    has exactly one.  Totals below the threshold are themselves withheld.
 
     Parameters
     ----------
@@ -84,45 +110,65 @@ def secondary_mask(
         A vector (one breakdown with its total) or a matrix (a cross-tabulation
         published with row and column totals).
     primary
-        The primary mask, same shape.
+        The primary mask of the cells, same shape.
     threshold
-        Threshold of the primary rule (a small line total hides its line).
+        Threshold of the primary rule, applied to the totals too.
 
     Returns
     -------
-    numpy.ndarray
-        The completed mask (a new array).
+    Suppression
+        Masks of the cells and of the totals.
     """
     values = np.asarray(counts, dtype=float)
-    mask = np.array(primary, dtype=bool, copy=True)
-    if values.shape != mask.shape:
-        raise ValueError(f"counts {values.shape} and mask {mask.shape} differ in shape")
+    if values.shape != np.shape(primary):
+        raise ValueError(f"counts {values.shape} and mask {np.shape(primary)} differ in shape")
+    cells = np.asarray(primary, dtype=bool)
     if values.ndim == 1:
-        _protect_line(values, mask, threshold)
-        return mask
+        line = np.append(values, values.sum())
+        mask = np.append(cells, primary_mask([line[-1]], threshold))
+        while _apply(line, mask):
+            pass
+        return Suppression(mask[:-1], np.zeros(0, bool), np.zeros(0, bool), bool(mask[-1]))
     if values.ndim != 2:
         raise ValueError("secondary suppression handles vectors and matrices only")
+    # Augmented table: the last row holds column totals, the last column row totals.
+    full = np.zeros((values.shape[0] + 1, values.shape[1] + 1))
+    full[:-1, :-1] = values
+    full[-1, :-1] = values.sum(axis=0)
+    full[:-1, -1] = values.sum(axis=1)
+    full[-1, -1] = values.sum()
+    grid = primary_mask(full, threshold)
+    grid[:-1, :-1] = cells
     changed = True
     while changed:
         changed = False
-        # mask[i, :] and mask[:, j] are views: _protect_line writes through them.
-        for i in range(values.shape[0]):
-            changed |= _protect_line(values[i, :], mask[i, :], threshold)
-        for j in range(values.shape[1]):
-            changed |= _protect_line(values[:, j], mask[:, j], threshold)
-    return mask
+        # grid[i, :] and grid[:, j] are views: _apply writes through them.
+        for i in range(full.shape[0]):
+            changed |= _apply(full[i, :], grid[i, :])
+        for j in range(full.shape[1]):
+            changed |= _apply(full[:, j], grid[:, j])
+    return Suppression(grid[:-1, :-1], grid[:-1, -1], grid[-1, :-1], bool(grid[-1, -1]))
+
+
+def _apply(line: np.ndarray, mask: np.ndarray) -> bool:
+    """Protect one augmented line (``mask`` is a view written through)."""
+    step = _protect_line(line[:-1], mask[:-1], bool(mask[-1]))
+    if step == -2:
+        return False
+    mask[-1 if step == -1 else step] = True
+    return True
 
 
 def suppress(
     counts: Sequence[float] | np.ndarray, threshold: int = DEFAULT_THRESHOLD,
     *, suppress_zero: bool = False,
-) -> np.ndarray:
-    """Primary and secondary suppression of a vector or matrix of counts.
+) -> Suppression:
+    """Primary and secondary suppression of a vector or matrix of counts and its totals.
 
     Returns
     -------
-    numpy.ndarray
-        Boolean mask, True where a figure must be withheld.
+    Suppression
+        Masks, True where a figure must be withheld.
     """
     primary = primary_mask(counts, threshold, suppress_zero=suppress_zero)
     return secondary_mask(counts, primary, threshold)
@@ -160,10 +206,12 @@ def suppress_frame(
     -------
     pandas.DataFrame
         A copy in which withheld values are missing (``NA``), with a boolean
-        ``suppressed`` column.
+        ``suppressed`` column and ``group_total``, the group's total count
+        (missing when it too must be withheld).
     """
     out = frame.copy()
     mask = np.zeros(len(out), dtype=bool)
+    totals = np.full(len(out), np.nan)
     if len(out):
         groups = (
             out.groupby(list(within), sort=False, dropna=False).indices
@@ -172,10 +220,13 @@ def suppress_frame(
         )
         for idx in groups.values():
             values = out[count].to_numpy(dtype=float)[idx]
-            mask[idx] = suppress(values, threshold)
+            result = suppress(values, threshold)
+            mask[idx] = result.cells
+            totals[idx] = np.nan if result.total else values.sum()
     for col in (count, *dependent):
         out[col] = out[col].astype("Float64").mask(mask)
     out["suppressed"] = mask
+    out["group_total"] = pd.array(totals, dtype="Float64")
     return out
 
 
