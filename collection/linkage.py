@@ -1,0 +1,381 @@
+"""Record linkage: cluster records into persons by their shared match keys.
+
+Pure functions on DataFrames (no database).  Each record carries several
+keyed-hash match keys built from normalised and coarsened identity fields
+(:mod:`collection.pseudonymise`); two records that share a key value *may* be
+the same person.  Records are the nodes of a graph, accepted links its edges,
+and a person is a connected component (scipy ``csgraph``).
+
+Rules, in the order they are applied (:class:`LinkageRules` holds the numbers):
+
+1. **Giant keys are ignored.**  A key value shared by more than
+   ``max_key_records`` records (a common name with a default date of birth, a
+   placeholder) says nothing about identity; it is dropped and reported.
+2. **A link needs enough evidence.**  Two records are linked when they share a
+   *strong* key (one that alone identifies a person: full normalised name with
+   date of birth, or the same organisation's own record reference), or at
+   least ``min_weak_types`` *different* weak key types (e.g. a soundex key and
+   an initials key).  One weak key alone never links.
+3. **Never link within a return on weak evidence.**  An organisation lists each
+   person once a quarter, so two records of the same organisation and quarter
+   are linked only by a strong key.
+4. **Giant persons are broken up.**  A component larger than ``max_component``
+   records is a chain of false links, not one person: it is re-clustered on
+   strong links only, and what is still too large is left as single records.
+
+A person found only through rule 2's transitive chains can still be wrong; the
+:class:`LinkageReport` says how many links each key type made so that a
+reviewer can judge.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+#: Key built here from an organisation's own record reference (same org, same ref).
+RECORD_REF_KEY = "org_record_ref"
+
+#: Key types that identify a person on their own.  Others are weak.
+DEFAULT_STRONG_KEYS: frozenset[str] = frozenset(
+    {RECORD_REF_KEY, "name_dob", "name_dob_swapped"}
+)
+
+
+@dataclass(frozen=True)
+class LinkageRules:
+    """The numbers behind the linkage rules (module docstring).
+
+    Attributes
+    ----------
+    strong_keys
+        Key types that link two records on their own.
+    max_key_records
+        A key value shared by more records than this is ignored (a giant key).
+    min_weak_types
+        Distinct weak key types two records must share to be linked without a strong key.
+    max_component
+        Largest person (records) accepted before it is re-clustered on strong links.
+    link_record_refs
+        Link records of one organisation that carry the same record reference.
+    """
+
+    strong_keys: frozenset[str] = DEFAULT_STRONG_KEYS
+    max_key_records: int = 50
+    min_weak_types: int = 2
+    max_component: int = 100
+    link_record_refs: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (for the linkage run's provenance)."""
+        out = asdict(self)
+        out["strong_keys"] = sorted(self.strong_keys)
+        return out
+
+
+@dataclass
+class LinkageReport:
+    """What linkage did, for a reviewer: counts only, never key values.
+
+    Attributes
+    ----------
+    n_records, n_persons
+        Records in, persons out.
+    n_keys
+        Match-key rows considered.
+    cluster_sizes
+        Persons by number of records (``"1"``, ``"2"``, ..., ``"10+"``).
+    persons_by_orgs
+        Persons by number of distinct organisations that recorded them.
+    links_by_key_type
+        Accepted links (record pairs) in which each key type was shared.
+    strong_links, weak_links
+        Accepted links with a strong key / on weak keys only.
+    rejected_single_weak
+        Record pairs sharing weak keys of fewer than ``min_weak_types`` types.
+    rejected_same_return
+        Record pairs of one organisation and quarter with only weak evidence.
+    giant_keys
+        Key values ignored as too common, by key type (count and largest size).
+    blocked_components
+        Components larger than ``max_component`` (their sizes), re-clustered.
+    split_records
+        Records left single because even their strong links made a giant person.
+    """
+
+    n_records: int = 0
+    n_persons: int = 0
+    n_keys: int = 0
+    cluster_sizes: dict[str, int] = field(default_factory=dict)
+    persons_by_orgs: dict[str, int] = field(default_factory=dict)
+    links_by_key_type: dict[str, int] = field(default_factory=dict)
+    strong_links: int = 0
+    weak_links: int = 0
+    rejected_single_weak: int = 0
+    rejected_same_return: int = 0
+    giant_keys: dict[str, dict[str, int]] = field(default_factory=dict)
+    blocked_components: list[int] = field(default_factory=list)
+    split_records: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return asdict(self)
+
+    def to_text(self) -> str:
+        """A readable report."""
+        lines = [
+            f"Records          {self.n_records:,}",
+            f"Persons          {self.n_persons:,}",
+            f"Links            {self.strong_links + self.weak_links:,} "
+            f"({self.strong_links:,} on a strong key, {self.weak_links:,} on weak keys only)",
+            "Persons by records  " + _dist(self.cluster_sizes),
+            "Persons by organisations  " + _dist(self.persons_by_orgs),
+        ]
+        if self.links_by_key_type:
+            lines.append("Links by key type")
+            lines.extend(
+                f"  {k:<20}{v:,}" for k, v in sorted(self.links_by_key_type.items())
+            )
+        lines.append(
+            f"Not linked: {self.rejected_single_weak:,} pairs sharing one weak key type, "
+            f"{self.rejected_same_return:,} pairs within one return on weak keys"
+        )
+        if self.giant_keys:
+            lines.append("Ignored common keys (shared by too many records)")
+            lines.extend(
+                f"  {k:<20}{v['values']:,} values, largest {v['largest']:,} records"
+                for k, v in sorted(self.giant_keys.items())
+            )
+        if self.blocked_components:
+            lines.append(
+                f"Broken-up giant persons: {len(self.blocked_components)} "
+                f"(sizes {', '.join(map(str, sorted(self.blocked_components)[-5:]))}); "
+                f"{self.split_records:,} records left single"
+            )
+        return "\n".join(lines)
+
+
+def _dist(counts: dict[str, int]) -> str:
+    return ", ".join(f"{k}: {v:,}" for k, v in counts.items()) or "-"
+
+
+@dataclass
+class LinkageResult:
+    """Persons found by :func:`link_records`.
+
+    Attributes
+    ----------
+    person_records
+        ``record_id, person_id, org_code``; persons numbered from 0 in order of
+        their smallest record_id (so the same input gives the same numbers).
+    report
+        The :class:`LinkageReport`.
+    """
+
+    person_records: pd.DataFrame
+    report: LinkageReport
+
+
+def record_ref_keys(records: pd.DataFrame) -> pd.DataFrame:
+    """Match keys from organisations' own references: ``org_code`` + ``record_ref``.
+
+    An organisation's reference for a person is stable across its quarterly
+    returns, so the same reference in two of its returns is the same person.
+    """
+    keys = pd.DataFrame(
+        {
+            "record_id": records["record_id"].to_numpy(),
+            "key_type": RECORD_REF_KEY,
+            "key_hash": records["org_code"].astype(str)
+            + "\x1f"
+            + records["record_ref"].astype(str),
+        }
+    )
+    return keys[records["record_ref"].notna().to_numpy()]
+
+
+def link_records(
+    records: pd.DataFrame,
+    keys: pd.DataFrame,
+    rules: LinkageRules | None = None,
+) -> LinkageResult:
+    """Cluster records into persons (see the module docstring for the rules).
+
+    Parameters
+    ----------
+    records
+        ``record_id, org_code, quarter`` (and ``record_ref`` if
+        ``rules.link_record_refs``), one row per record.
+    keys
+        ``record_id, key_type, key_hash``: the records' match keys.
+    rules
+        The linkage rules; defaults to :class:`LinkageRules()`.
+
+    Returns
+    -------
+    LinkageResult
+        Every record with its person, and the report.
+    """
+    rules = rules or LinkageRules()
+    report = LinkageReport()
+    record_ids = records["record_id"].to_numpy(dtype=np.int64)
+    if len(np.unique(record_ids)) != len(record_ids):
+        raise ValueError("record_id must be unique")
+    n = len(record_ids)
+    report.n_records = n
+
+    all_keys = keys[["record_id", "key_type", "key_hash"]]
+    if rules.link_record_refs and "record_ref" in records.columns:
+        all_keys = pd.concat([all_keys, record_ref_keys(records)], ignore_index=True)
+    report.n_keys = len(all_keys)
+
+    pairs = _candidate_pairs(all_keys, pd.Index(record_ids), rules, report)
+    org_quarter = pd.factorize(
+        records["org_code"].astype(str) + "|" + records["quarter"].astype(str)
+    )[0]
+    edges, strong_edge = _accept(pairs, org_quarter, rules, report)
+    labels = _components(n, edges, strong_edge, rules, report)
+
+    # Number persons by their smallest record_id: stable across runs on the same data.
+    first = pd.Series(record_ids).groupby(labels).transform("min").to_numpy()
+    person_id = pd.factorize(first, sort=True)[0]
+    person_records = pd.DataFrame(
+        {
+            "record_id": record_ids,
+            "person_id": person_id.astype(np.int64),
+            "org_code": records["org_code"].astype(str).to_numpy(),
+        }
+    )
+    _summarise(person_records, report)
+    return LinkageResult(person_records=person_records, report=report)
+
+
+def _candidate_pairs(
+    keys: pd.DataFrame,
+    index: pd.Index,
+    rules: LinkageRules,
+    report: LinkageReport,
+) -> pd.DataFrame:
+    """Record pairs (positions ``a < b``) sharing a key value, one row per key type."""
+    node = index.get_indexer(pd.Index(keys["record_id"].to_numpy(dtype=np.int64)))
+    known = node >= 0  # keys of records not in this linkage are ignored
+    frame = pd.DataFrame(
+        {
+            "node": node[known],
+            "key_type": keys["key_type"].to_numpy()[known],
+            "key_hash": keys["key_hash"].to_numpy()[known],
+        }
+    ).drop_duplicates()
+    group = frame.groupby(["key_type", "key_hash"], sort=False, observed=True)["node"]
+    size = group.transform("size").to_numpy()
+    giant = size > rules.max_key_records
+    if giant.any():
+        giants = frame[giant].groupby(["key_type", "key_hash"], observed=True).size()
+        for key_type, sizes in giants.groupby(level=0):
+            report.giant_keys[str(key_type)] = {
+                "values": int(len(sizes)),
+                "largest": int(sizes.max()),
+            }
+    shared = frame[(size >= 2) & ~giant]
+    if shared.empty:
+        return pd.DataFrame({"a": [], "b": [], "key_type": []})
+    shared = shared.assign(gid=shared.groupby(["key_type", "key_hash"], observed=True).ngroup())
+    pairs = shared[["gid", "node", "key_type"]].merge(
+        shared[["gid", "node"]], on="gid", suffixes=("_a", "_b")
+    )
+    pairs = pairs[pairs["node_a"] < pairs["node_b"]]
+    return pd.DataFrame(
+        {
+            "a": pairs["node_a"].to_numpy(),
+            "b": pairs["node_b"].to_numpy(),
+            "key_type": pairs["key_type"].to_numpy(),
+        }
+    ).drop_duplicates()
+
+
+def _accept(
+    pairs: pd.DataFrame,
+    org_quarter: np.ndarray,
+    rules: LinkageRules,
+    report: LinkageReport,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Apply rules 2 and 3: the accepted edges and whether each is strong."""
+    if pairs.empty:
+        return np.empty((0, 2), dtype=np.int64), np.empty(0, dtype=bool)
+    is_strong = pairs["key_type"].isin(list(rules.strong_keys)).to_numpy()
+    by_pair = (
+        pairs.assign(strong=is_strong)
+        .groupby(["a", "b"], sort=False)
+        .agg(n_types=("key_type", "nunique"), strong=("strong", "any"))
+        .reset_index()
+    )
+    a = by_pair["a"].to_numpy(dtype=np.int64)
+    b = by_pair["b"].to_numpy(dtype=np.int64)
+    strong = by_pair["strong"].to_numpy(dtype=bool)
+    enough_weak = by_pair["n_types"].to_numpy() >= rules.min_weak_types
+    same_return = org_quarter[a] == org_quarter[b]
+    report.rejected_single_weak = int((~strong & ~enough_weak).sum())
+    report.rejected_same_return = int((~strong & enough_weak & same_return).sum())
+    accept = strong | (enough_weak & ~same_return)
+    report.strong_links = int((accept & strong).sum())
+    report.weak_links = int((accept & ~strong).sum())
+    accepted = by_pair.loc[accept, ["a", "b"]]
+    used = pairs.merge(accepted, on=["a", "b"])
+    report.links_by_key_type = {
+        str(k): int(v) for k, v in used["key_type"].value_counts().sort_index().items()
+    }
+    return np.column_stack([a[accept], b[accept]]), strong[accept]
+
+
+def _components(
+    n: int,
+    edges: np.ndarray,
+    strong: np.ndarray,
+    rules: LinkageRules,
+    report: LinkageReport,
+) -> np.ndarray:
+    """Rule 4: connected components, giant ones re-clustered on strong edges."""
+    labels = _label(n, edges)
+    sizes = np.bincount(labels)
+    giant = np.flatnonzero(sizes > rules.max_component)
+    if giant.size == 0:
+        return labels
+    report.blocked_components = [int(s) for s in sizes[giant]]
+    in_giant = np.isin(labels, giant)
+    # Keep every edge outside the giants; inside them keep the strong edges only.
+    keep = ~in_giant[edges[:, 0]] | strong
+    labels = _label(n, edges[keep])
+    sizes = np.bincount(labels)
+    still = np.isin(labels, np.flatnonzero(sizes > rules.max_component))
+    if still.any():
+        report.split_records = int(still.sum())
+        labels = labels.copy()
+        labels[still] = labels.max() + 1 + np.arange(int(still.sum()))
+    return labels
+
+
+def _label(n: int, edges: np.ndarray) -> np.ndarray:
+    graph = coo_matrix(
+        (np.ones(len(edges), dtype=np.int8), (edges[:, 0], edges[:, 1])), shape=(n, n)
+    )
+    _, labels = connected_components(graph, directed=False)
+    return labels.astype(np.int64)
+
+
+def _summarise(person_records: pd.DataFrame, report: LinkageReport) -> None:
+    per_person = person_records.groupby("person_id").agg(
+        n=("record_id", "size"), orgs=("org_code", "nunique")
+    )
+    report.n_persons = len(per_person)
+    report.cluster_sizes = _bucket(per_person["n"])
+    report.persons_by_orgs = _bucket(per_person["orgs"])
+
+
+def _bucket(values: pd.Series, top: int = 10) -> dict[str, int]:
+    counts = values.clip(upper=top).value_counts().sort_index()
+    return {(f"{k}+" if k == top else str(k)): int(v) for k, v in counts.items()}
