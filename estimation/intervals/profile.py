@@ -190,9 +190,13 @@ class _Profile:
             return self.values[N]
         n0 = max(N - self.n, 0.0)
         y = np.concatenate([[n0], self.yo])
-        cf = constrained_poisson_fit(
-            self.X, y, nonneg=self.nonneg, start=self._nearest_start(N)
-        )
+        start = self._nearest_start(N)
+        with np.errstate(over="ignore", invalid="ignore"):
+            cf = constrained_poisson_fit(self.X, y, nonneg=self.nonneg, start=start)
+        if start is not None and not np.all(np.isfinite(cf.fit.mu)):
+            # A warm start from a diverging fit (a parameter heading for minus
+            # infinity) can overflow; the default start cannot.
+            cf = constrained_poisson_fit(self.X, y, nonneg=self.nonneg)
         self.starts[N] = cf.coef
         mu = cf.fit.mu
         p = mu / mu.sum()
@@ -275,15 +279,15 @@ def profile_interval(
     n = float(yo.sum())
     if n <= 0:
         raise ValueError("no people observed")
-    cols = independent_columns(Xo)
-    Xo, X0 = Xo[:, cols], X0[cols]
-    nonneg_kept = [int(np.flatnonzero(np.flatnonzero(cols) == j)[0]) for j in nonneg if cols[j]]
     # N is identifiable only if the unobserved cell's row is in the row space.
     coef_row = np.linalg.lstsq(Xo.T, X0, rcond=None)[0]
     if np.linalg.norm(Xo.T @ coef_row - X0) > 1e-8 * (1 + np.linalg.norm(X0)):
         raise ValueError(
             "N is not identifiable: the unobserved cell is not determined by the model"
         )
+    cols = independent_columns(Xo)
+    Xo, X0 = Xo[:, cols], X0[cols]
+    nonneg_kept = [int(np.flatnonzero(np.flatnonzero(cols) == j)[0]) for j in nonneg if cols[j]]
 
     poisson = constrained_poisson_fit(Xo, yo, nonneg=nonneg_kept)
     n_poisson = n + float(np.exp(X0 @ poisson.coef))
