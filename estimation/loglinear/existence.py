@@ -205,7 +205,7 @@ def _reason(
     extra = kept_cells & ~face
     if np.any(extra):
         t = len(lists)
-        labels = [_label(lists, k, t) for k in np.flatnonzero(extra)]
+        labels = [_label(lists, int(k), t) for k in np.flatnonzero(extra)]
         parts.append(
             "the MLE does not exist (Fienberg-Rinaldo): the observed margins force the cells "
             f"{', '.join(labels)} to be fitted as zero"
