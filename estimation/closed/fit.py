@@ -8,6 +8,12 @@ and residual df over all ``2**t - 1`` histories, and
 people observed (Rcapture ``closedp.fitone``).  Chao's eta parameters that come
 out negative are set to zero one at a time and the model refitted
 (Rcapture ``Chao.neg``), which lowers the rank.
+
+When the MLE does not exist (Haberman 1974; Fienberg and Rinaldo 2012: some
+direction of the parameters raises the likelihood for ever, sending the
+fitted means of some empty cells to zero) the fit is the extended MLE on the
+face found by linear programming; Rcapture instead reports whatever ``glm``
+stopped at.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
+from scipy.optimize import linprog
 
 from estimation.capture_table import CaptureTable
 from estimation.closed.designs import HETEROGENEITY, ClosedDesign, closed_design
@@ -52,6 +59,9 @@ class ClosedFit:
         Whether the Newton iterations converged.
     information_ok
         Whether the Fisher information was invertible.
+    face
+        Boolean mask over the observed cells with a positive fitted mean; all
+        True when the MLE exists.
     """
 
     label: str
@@ -68,11 +78,77 @@ class ClosedFit:
     aliased: tuple[str, ...] = ()
     converged: bool = True
     information_ok: bool = True
+    face: np.ndarray = field(default_factory=lambda: np.ones(0, bool), repr=False)
 
     @property
     def ok(self) -> bool:
         """A usable fit: converged, finite, with invertible information."""
         return self.converged and self.information_ok and math.isfinite(self.estimate)
+
+    @property
+    def mle_exists(self) -> bool:
+        """False when some cells are fitted as zero (the extended MLE)."""
+        return bool(self.face.all())
+
+
+def mle_face(X: np.ndarray, y: np.ndarray, nonneg: tuple[int, ...] = ()) -> np.ndarray:
+    """Cells with a positive fitted mean under the (extended) MLE.
+
+    The MLE fails to exist when some direction ``d = X delta`` is zero on the
+    cells with people, <= 0 on the empty cells and negative on some of them
+    (Haberman 1974, theorem 2.2); those cells are then fitted as zero.  Each
+    linear program pushes as many empty cells as it can below zero; it is
+    repeated until no further cell leaves the face.  Coefficients in
+    ``nonneg`` cannot go to minus infinity, so ``delta`` is >= 0 on them.
+
+    Parameters
+    ----------
+    X
+        Design over the observed cells.
+    y
+        Counts.
+    nonneg
+        Columns whose coefficients are constrained to be >= 0.
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean mask over the cells.
+    """
+    face = np.ones(y.shape[0], bool)
+    zero = np.flatnonzero(y == 0)
+    if zero.size == 0:
+        return face
+    pos = y > 0
+    # Quick sufficient condition: if the cells with people alone determine every
+    # parameter, X'y is interior to a full-dimensional cone and the MLE exists.
+    if np.linalg.matrix_rank(X[pos]) == np.linalg.matrix_rank(X):
+        return face
+    bounds = [(0, None) if j in nonneg else (None, None) for j in range(X.shape[1])]
+    candidates = zero
+    while candidates.size:
+        off = np.flatnonzero(~face)
+        # d on candidate cells in [-1, 0]; on cells already off the face only <= 0.
+        A_ub = np.vstack([X[candidates], -X[candidates], X[off]])
+        b_ub = np.concatenate([np.zeros(candidates.size), np.ones(candidates.size),
+                               np.zeros(off.size)])
+        res = linprog(
+            X[candidates].sum(axis=0),
+            A_ub=A_ub,
+            b_ub=b_ub,
+            A_eq=X[pos],
+            b_eq=np.zeros(int(pos.sum())),
+            bounds=bounds,
+            method="highs",
+        )
+        if res.status != 0 or res.fun > -1e-7:
+            break
+        leaving = candidates[X[candidates] @ res.x < -1e-7]
+        if leaving.size == 0:
+            break
+        face[leaving] = False
+        candidates = np.setdiff1d(candidates, leaving)
+    return face
 
 
 def fit_closed(table: CaptureTable, design: ClosedDesign) -> ClosedFit:
@@ -91,9 +167,16 @@ def fit_closed(table: CaptureTable, design: ClosedDesign) -> ClosedFit:
     """
     if design.X.shape[0] != 2**table.t:
         raise ValueError(f"design has {design.X.shape[0]} rows for a table on {table.t} lists")
-    y = table.counts.astype(float)
+    y_all = table.counts.astype(float)
     n = table.n
-    Xo, x0 = design.X[1:], design.X[0]
+    face = mle_face(design.X[1:], y_all, design.nonneg)
+    y, Xo, x0 = y_all[face], design.X[1:][face], design.X[0]
+    coef_row = np.linalg.lstsq(Xo.T, x0, rcond=None)[0]
+    if np.linalg.norm(Xo.T @ coef_row - x0) > 1e-8 * (1 + np.linalg.norm(x0)):
+        raise ValueError(
+            f"N cannot be estimated with {design.label}: the people observed do not "
+            "determine the number on no list (too many lists recorded nobody or everybody)"
+        )
     cols = independent_columns(Xo)
     index = np.flatnonzero(cols)
     nonneg = [int(np.flatnonzero(index == j)[0]) for j in design.nonneg if cols[j]]
@@ -124,6 +207,7 @@ def fit_closed(table: CaptureTable, design: ClosedDesign) -> ClosedFit:
         aliased=tuple(str(k) for k in np.array(design.names)[~cols]),
         converged=fit.converged,
         information_ok=information_ok,
+        face=face,
     )
 
 

@@ -50,11 +50,18 @@ class ClosedPopulationEstimator(Estimator):
         settings = self.settings
         warnings: list[str] = []
         existence = EXISTENCE_OK
+        if not fit.mle_exists:
+            existence = EXISTENCE_NO_MLE
+            warnings.append(
+                f"the {design.label} maximum-likelihood estimate does not exist: "
+                f"{int((~fit.face).sum())} empty capture patterns are fitted as zero "
+                "(extended MLE); treat the estimate with caution"
+            )
         if not fit.ok:
             existence = EXISTENCE_NO_MLE
             warnings.append(
-                f"the {design.label} fit did not converge to a finite maximum: "
-                "some capture probability is at 0 or 1 and the estimate is unreliable"
+                f"the {design.label} fit did not converge to a finite maximum; "
+                "the estimate is unreliable"
             )
         diagnostics: dict[str, object] = {
             "se": fit.se,
@@ -69,11 +76,17 @@ class ClosedPopulationEstimator(Estimator):
             diagnostics["set_to_zero"] = list(fit.set_to_zero)
         if fit.aliased:
             diagnostics["aliased"] = list(fit.aliased)
+        if not fit.mle_exists:
+            diagnostics["face_cells"] = int(fit.face.sum())
         lower = upper = math.nan
         interval = "none"
         if settings.interval == "profile" and fit.ok:
             prof = profile_interval(
-                design.X, table.counts, level=settings.level, nonneg=design.nonneg
+                design.X,
+                table.counts,
+                level=settings.level,
+                active=fit.face,
+                nonneg=design.nonneg,
             )
             lower, upper, interval = prof.lower, prof.upper, "profile"
             diagnostics["profile_estimate"] = prof.estimate
