@@ -268,6 +268,6 @@ def audit_log(con: duckdb.DuckDBPyConnection, *, limit: int = 100) -> pd.DataFra
     """The most recent audit entries."""
     return _frame(
         con,
-        "SELECT id, at, actor, action, object, detail FROM audit_log ORDER BY id DESC LIMIT ?",
+        "SELECT id, \"at\", actor, action, object, detail FROM audit_log ORDER BY id DESC LIMIT ?",
         [limit],
     )

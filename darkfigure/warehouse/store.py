@@ -288,3 +288,8 @@ def publish_run(
         "published_by = ?, note = coalesce(?, note) WHERE run_id = ?",
         [actor, note, run_id],
     )
+
+
+def set_run_draws_dir(con: duckdb.DuckDBPyConnection, run_id: int, path: str) -> None:
+    """Record the directory holding a run's draws."""
+    con.execute("UPDATE estimate_runs SET idata_path = ? WHERE run_id = ?", [path, run_id])

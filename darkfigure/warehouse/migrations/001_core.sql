@@ -139,7 +139,7 @@ CREATE TABLE estimates (
 CREATE SEQUENCE audit_id_seq START 1;
 CREATE TABLE audit_log (
     id      BIGINT PRIMARY KEY DEFAULT nextval('audit_id_seq'),
-    at      TIMESTAMPTZ NOT NULL DEFAULT current_timestamp,
+    "at"    TIMESTAMPTZ NOT NULL DEFAULT current_timestamp,
     actor   VARCHAR NOT NULL,
     action  VARCHAR NOT NULL,
     object  VARCHAR,

@@ -1,0 +1,149 @@
+"""Warehouse commands: ``init``, ``submit``, ``submissions``, ``link``, ``tables``,
+``runs`` and ``publish``.
+
+Exit codes: 0 done; 1 a return was quarantined; 2 bad file or arguments;
+3 the warehouse is busy (another process is writing; try again).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+
+from darkfigure.app import app
+from darkfigure.settings import Settings
+
+Actor = Annotated[str, typer.Option(help="Who is acting, for the audit log.")]
+
+
+def _actor(actor: str | None) -> str:
+    import getpass
+
+    if actor:
+        return actor
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "cli"
+
+
+def _show(frame: pd.DataFrame) -> None:
+    if frame.empty:
+        typer.echo("(none)")
+        return
+    typer.echo(frame.to_string(index=False))
+
+
+@app.command()
+def init(actor: Annotated[str | None, typer.Option(help="Who is acting.")] = None) -> None:
+    """Create the warehouse, or upgrade it to the current schema."""
+    from darkfigure.pipeline.setup import init_warehouse
+
+    typer.echo(init_warehouse(Settings.from_env(), actor=_actor(actor)).message())
+
+
+@app.command()
+def submit(
+    file: Annotated[Path, typer.Argument(help="The return file (CSV or XLSX).")],
+    org: Annotated[str, typer.Option("--org", help="Organisation code.")],
+    quarter: Annotated[str, typer.Option("--quarter", help="Quarter, e.g. 2025Q3.")],
+    actor: Annotated[str | None, typer.Option(help="Who is submitting.")] = None,
+) -> None:
+    """Validate a quarterly return and load it, or quarantine it with its report."""
+    from darkfigure.pipeline.intake import submit_return
+
+    outcome = submit_return(
+        file, org, quarter, settings=Settings.from_env(), actor=_actor(actor)
+    )
+    typer.echo(outcome.message())
+    if outcome.exit_code:
+        raise typer.Exit(outcome.exit_code)
+
+
+@app.command()
+def submissions(
+    org: Annotated[str | None, typer.Option("--org", help="Organisation code.")] = None,
+    quarter: Annotated[str | None, typer.Option("--quarter", help="Quarter.")] = None,
+) -> None:
+    """List submissions (every version, newest first)."""
+    from darkfigure.pipeline.setup import require_current
+    from darkfigure.warehouse import connect, queries
+
+    settings = Settings.from_env()
+    with connect(settings.warehouse_path, read_only=True) as con:
+        require_current(con)
+        frame = queries.submissions(
+            con, org_code=org.upper() if org else None, quarter=quarter.upper() if quarter else None
+        )
+    cols = ["submission_id", "org_code", "quarter", "version", "status", "n_rows",
+            "n_errors", "n_warnings", "submitted_by", "submitted_at", "file_name"]
+    _show(frame[cols])
+
+
+@app.command()
+def link(
+    period: Annotated[
+        str | None, typer.Option(help="Year (2025), quarter (2025Q3) or all (default).")
+    ] = None,
+    actor: Annotated[str | None, typer.Option(help="Who is acting.")] = None,
+) -> None:
+    """Link the records of live returns into persons and print the linkage report."""
+    from darkfigure.pipeline.linking import run_linkage
+
+    outcome = run_linkage(Settings.from_env(), period=period, actor=_actor(actor))
+    typer.echo(outcome.message())
+
+
+@app.command()
+def tables(
+    period: Annotated[str, typer.Option(help="Year (2025) or quarter (2025Q3).")],
+    out: Annotated[Path, typer.Option(help="Capture-table CSV to write.")],
+    by: Annotated[
+        str | None, typer.Option(help="Stratify by age_group | exploitation | region.")
+    ] = None,
+    actor: Annotated[str | None, typer.Option(help="Who is acting.")] = None,
+) -> None:
+    """Write the capture tables of a period (input of `darkfigure estimate`)."""
+    from darkfigure.pipeline.tables import capture_tables, export_tables
+
+    outcome = capture_tables(Settings.from_env(), period, by=by, actor=_actor(actor))
+    path = export_tables(outcome, out)
+    typer.echo(outcome.message())
+    typer.echo(f"Wrote {path}")
+
+
+@app.command()
+def runs(
+    status: Annotated[str | None, typer.Option(help="draft | published")] = None,
+    run: Annotated[int | None, typer.Option(help="Show one run's estimates.")] = None,
+) -> None:
+    """List estimate runs, or the estimates of one run."""
+    from darkfigure.pipeline.runs import list_runs, load_run
+
+    settings = Settings.from_env()
+    if run is not None:
+        row, estimates = load_run(settings, run)
+        typer.echo(
+            f"Run {row['run_id']} [{row['status']}] period {row['period']} "
+            f"by {row['created_by']} at {row['created_at']}; note: {row['note'] or '-'}"
+        )
+        _show(estimates[["stratum", "method", "observed", "estimate", "lower", "upper",
+                         "interval", "existence"]])
+        return
+    _show(list_runs(settings, status=status))
+
+
+@app.command()
+def publish(
+    run: Annotated[int, typer.Argument(help="Estimate run id (see `darkfigure runs`).")],
+    note: Annotated[str | None, typer.Option(help="Publication note.")] = None,
+    actor: Annotated[str | None, typer.Option(help="Who is publishing.")] = None,
+) -> None:
+    """Publish an estimate run so that policymakers see it."""
+    from darkfigure.pipeline.runs import publish_run
+
+    row = publish_run(Settings.from_env(), run, actor=_actor(actor), note=note)
+    typer.echo(f"Published estimate run {row['run_id']} at {row['published_at']}.")
