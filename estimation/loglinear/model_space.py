@@ -36,6 +36,9 @@ class ModelFits:
     ----------
     models
         Bit masks of the models.
+    coef
+        ``(B, P)`` coefficients over the universe's columns (``nan`` rows for
+        models fitted one by one because they are not admissible).
     neg2loglik
         ``-2 loglik`` of the (extended) MLE: valid for every model, admissible or not.
     estimate
@@ -47,6 +50,7 @@ class ModelFits:
     """
 
     models: np.ndarray
+    coef: np.ndarray
     neg2loglik: np.ndarray
     estimate: np.ndarray
     admissible: np.ndarray
@@ -135,14 +139,19 @@ class PairSpace:
         return eig[:, 0] > _RANK_TOL * np.maximum(eig[:, -1], 1.0)
 
     # ---------------------------------------------------------------- fitting
-    def fit(self, models: np.ndarray) -> ModelFits:
-        """Fit the models; non-admissible ones still get their extended-MLE likelihood."""
+    def fit(self, models: np.ndarray, start: np.ndarray | None = None) -> ModelFits:
+        """Fit the models; non-admissible ones still get their extended-MLE likelihood.
+
+        ``start`` (coefficients over the universe's columns) warm-starts every
+        fit; by default the main-effects fit.
+        """
         models = np.asarray(models, np.int64)
         cols, cells = self.masks(models)
         batchable = self.quick_ok(cols)
         admissible = batchable.copy()
         reasons: dict[int, str] = {}
         neg2ll = np.full(models.size, np.nan)
+        coef = np.full(cols.shape, np.nan)
         estimate = np.full(models.size, np.nan)
         for i in np.flatnonzero(~batchable):
             terms = self.terms(int(models[i]))
@@ -155,11 +164,22 @@ class PairSpace:
             neg2ll[i] = -2 * fit.loglik
         idx = np.flatnonzero(batchable)
         if idx.size:
-            bf = fit_batch(self.X, self.y, cols[idx], cells[idx], self._start)
+            begin = self._start if start is None else np.nan_to_num(start)
+            bf = fit_batch(self.X, self.y, cols[idx], cells[idx], begin)
             neg2ll[idx] = -2 * bf.loglik
+            coef[idx] = bf.coef
             estimate[idx] = self.table.n + bf.unobserved
         estimate[~admissible] = np.nan
-        return ModelFits(models, neg2ll, estimate, admissible, reasons)
+        return ModelFits(models, coef, neg2ll, estimate, admissible, reasons)
+
+    def means(self, model: int, coef: np.ndarray) -> np.ndarray:
+        """Fitted cell means of one model from its coefficients (zero off its face)."""
+        _, cells = self.masks(np.array([model], np.int64))
+        return np.exp(self.X @ np.nan_to_num(coef)) * cells[0]
+
+    def overlaps(self) -> np.ndarray:
+        """Observed number of people on both lists of each pair."""
+        return self.y @ self.X[:, self.t + 1 :]
 
     def _main_effects_start(self) -> np.ndarray:
         cols, cells = self.masks(np.zeros(1, np.int64))
