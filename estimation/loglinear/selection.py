@@ -115,7 +115,7 @@ def _stepwise(table: CaptureTable, threshold: float) -> Selection:
         p = overlap_p_values(n_star[out], mu_star)
         ok = _admissible(space, [model | 1 << k for k in out], skipped, [names[k] for k in out])
         p = np.where(ok, p, 1.0)
-        best = min(range(len(out)), key=lambda i: _key(p[i], names[out[i]]))
+        best = min(range(len(out)), key=lambda i: _key(float(p[i]), names[out[i]]))
         if not p[best] < threshold:
             stop = f"no admissible pair has p < {threshold:g} (smallest {p[best]:.3g})"
             break
@@ -177,7 +177,7 @@ def _aic_stepwise(table: CaptureTable, wald: float) -> Selection:
         for m, why in fits.reasons.items():
             skipped.setdefault(names[(m ^ model).bit_length() - 1], why)
         aics = np.where(fits.admissible, fits.neg2loglik + 2 * space.n_params(cand), np.inf)
-        best = min(range(len(out)), key=lambda i: _key(aics[i], names[out[i]]))
+        best = min(range(len(out)), key=lambda i: _key(float(aics[i]), names[out[i]]))
         if not aics[best] < aic:
             stop = f"no admissible pair lowers AIC below {aic:.2f}"
             break
