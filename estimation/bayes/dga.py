@@ -1,0 +1,224 @@
+"""``dga``: Bayesian model averaging over decomposable graphical models (Madigan and York 1997).
+
+The registered estimator behind R dga's ``bma.cr``: every decomposable graph on
+the lists, a hyper-Dirichlet prior with ``delta`` per cell (default ``2**-t``),
+a uniform prior over graphs and a prior on N proportional to 1/N (or uniform);
+the posterior is computed exactly on a grid of Nmissing by
+:mod:`estimation.bayes.dga_posterior` on a grid from :mod:`estimation.bayes.dga_grid`.
+
+Options (``Settings.options``):
+
+``delta``
+    Hyper-Dirichlet weight per cell; default ``2**-t``.
+``Nmissing_max``
+    Evaluate on ``0 .. Nmissing_max`` in steps of one, as R's ``Nmissing = 0:Nmissing_max``.
+``grid``
+    An explicit sequence of Nmissing values (each a point mass, as R's ``Nmissing``).
+``tail``
+    Without ``Nmissing_max`` or ``grid``: the bound of the default grid is where
+    the posterior mass beyond falls below ``tail`` (default 1e-6).
+``prior``
+    ``"1/N"`` (default) or ``"uniform"``.
+``n_draws``
+    Draws of N sampled from the exact posterior (default 4,000), using ``Settings.seed``.
+``top``
+    How many of the most probable graphs to describe (default 5).
+``cores``
+    Threads (default 2).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from estimation.bayes.dga_grid import (
+    Grid,
+    adaptive_grid,
+    coarse_grid,
+    explicit_grid,
+    integer_grid,
+    mass_beyond,
+    tail_bound,
+)
+from estimation.bayes.dga_posterior import DgaPosterior, bma_posterior
+from estimation.registry import Estimator, Fit, register
+from estimation.result import EXISTENCE_NOT_APPLICABLE
+
+PRIORS = ("1/N", "uniform")
+OPTIONS = ("delta", "Nmissing_max", "grid", "tail", "prior", "n_draws", "top", "cores")
+#: A user's grid that leaves more than this posterior mass beyond it earns a warning.
+TRUNCATION_WARNING = 0.01
+
+
+def log_prior_of_N(prior: str, N: np.ndarray) -> np.ndarray:  # noqa: N802 - field's name
+    """Log prior of the population size at ``N`` (up to a constant)."""
+    if prior == "1/N":
+        return -np.log(N)
+    return np.zeros(N.shape)
+
+
+def sample_N(  # noqa: N802 - field's name
+    post: DgaPosterior, grid: Grid, size: int, seed: int | None
+) -> np.ndarray:
+    """Draws of N from the posterior on the grid.
+
+    A grid point that stands for several integers is spread uniformly over them.
+    """
+    rng = np.random.default_rng(seed)
+    idx = rng.choice(post.prob.size, size=size, p=post.prob)
+    lo, hi = grid.cell_edges()
+    # floor(x + 1/2) of a uniform point in the cell: exactly the point when the cell is one integer
+    nmissing = np.floor(lo[idx] + rng.random(size) * (hi[idx] - lo[idx]) + 0.5)
+    return (post.observed + np.maximum(nmissing, 0)).astype(np.int64)
+
+
+@register
+class DGA(Estimator):
+    """Bayesian model averaging over decomposable graphical models (R dga ``bma.cr``)."""
+
+    name = "dga"
+    title = "Bayesian model averaging over decomposable graphs (Madigan-York; R dga)"
+    family = "bayesian"
+    reference = "Madigan and York (1997) Biometrika 84; R package dga (bma.cr)"
+    min_lists = 3
+    max_lists = 6
+
+    def check(self) -> None:
+        options = self.settings.options
+        unknown = sorted(set(options) - set(OPTIONS))
+        if unknown:
+            raise ValueError(
+                f"unknown dga option(s) {', '.join(unknown)}; known: {', '.join(OPTIONS)}"
+            )
+        if "grid" in options and "Nmissing_max" in options:
+            raise ValueError("give either grid or Nmissing_max, not both")
+        delta = self.delta
+        if not (math.isfinite(delta) and delta > 0):
+            raise ValueError(f"delta must be a positive number, got {options.get('delta')!r}")
+        if self.prior not in PRIORS:
+            raise ValueError(f"prior must be one of {', '.join(PRIORS)}, got {self.prior!r}")
+        tail = options.get("tail", 1e-6)
+        if not isinstance(tail, (int, float)) or not 0 < tail < 1:
+            raise ValueError(f"tail must be a number between 0 and 1, got {tail!r}")
+        for key, default in (("n_draws", 4000), ("top", 5), ("cores", 2)):
+            value = options.get(key, default)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"{key} must be a whole number of 1 or more, got {value!r}")
+        self.grid()  # checks Nmissing_max / grid
+
+    @property
+    def delta(self) -> float:
+        """Hyper-Dirichlet weight per cell."""
+        value = self.settings.options.get("delta", 2.0**-self.table.t)
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            return math.nan
+
+    @property
+    def prior(self) -> str:
+        """Prior on N: ``1/N`` or ``uniform``."""
+        return str(self.settings.options.get("prior", "1/N"))
+
+    def grid(self) -> Grid | None:
+        """The user's grid, or ``None`` for the default (found from the posterior's tail)."""
+        options = self.settings.options
+        if "grid" in options:
+            return explicit_grid(options["grid"])
+        if "Nmissing_max" in options:
+            return integer_grid(options["Nmissing_max"])
+        return None
+
+    def _posterior(self, grid: Grid) -> DgaPosterior:
+        table = self.table
+        log_prior = log_prior_of_N(self.prior, table.n + grid.nmissing.astype(float))
+        return bma_posterior(
+            table.counts,
+            table.t,
+            grid.nmissing,
+            self.delta,
+            log_prior + np.log(grid.weight),
+            cores=int(self.settings.options.get("cores", 2)),
+        )
+
+    def _fit(self) -> Fit:
+        options = self.settings.options
+        tol = float(options.get("tail", 1e-6))
+        coarse = coarse_grid(self.table.n)
+        coarse_prob = self._posterior(coarse).prob
+        grid = self.grid()
+        warnings: list[str] = []
+        if grid is None:
+            bound, tail = tail_bound(coarse, coarse_prob, tol)
+            grid = adaptive_grid(max(bound, 1))
+            if tail >= tol:
+                warnings.append(
+                    f"the posterior of N has a very heavy tail: {tail:.1e} of its mass lies "
+                    f"beyond N = {self.table.n + bound:,}, where the grid stops"
+                )
+        else:
+            tail = mass_beyond(coarse, coarse_prob, grid.bound)
+            if tail > TRUNCATION_WARNING:
+                warnings.append(
+                    f"the grid truncates the posterior: about {tail:.0%} of the posterior mass "
+                    f"of N lies beyond N = {self.table.n + grid.bound:,} (raise Nmissing_max)"
+                )
+        post = self._posterior(grid)
+        return self._summarise(post, grid, tail, warnings)
+
+    def _summarise(self, post: DgaPosterior, grid: Grid, tail: float, warnings: list[str]) -> Fit:
+        settings = self.settings
+        alpha = (1 - settings.level) / 2
+        median, lower, upper = post.quantile([0.5, alpha, 1 - alpha])
+        lists = self.table.lists
+        top = []
+        for g in np.argsort(-post.model_prob, kind="stable")[: int(settings.options.get("top", 5))]:
+            given = post.conditional(int(g))
+            g_median, g_lower, g_upper = post.quantile([0.5, alpha, 1 - alpha], prob=given)
+            top.append(
+                {
+                    "model": post.graphs[g].label(lists),
+                    "probability": float(post.model_prob[g]),
+                    "median": float(g_median),
+                    "lower": float(g_lower),
+                    "upper": float(g_upper),
+                }
+            )
+        draws = sample_N(post, grid, int(settings.options.get("n_draws", 4000)), settings.seed)
+        diagnostics: dict[str, Any] = {
+            "top_models": top,
+            "graphs": len(post.graphs),
+            "delta": self.delta,
+            "prior": self.prior,
+            "posterior_mean": float(post.prob @ post.N),
+            "posterior_mode": float(post.N[np.argmax(post.prob / grid.weight)]),
+            "grid": {
+                "kind": grid.kind,
+                "points": int(grid.nmissing.size),
+                "Nmissing_min": int(grid.nmissing[0]),
+                "Nmissing_max": grid.bound,
+                "tail_mass_beyond": tail,
+            },
+        }
+        return Fit(
+            estimate=float(median),
+            lower=float(lower),
+            upper=float(upper),
+            interval="posterior",
+            model=(f"average over {len(post.graphs)} decomposable graphs",),
+            existence=EXISTENCE_NOT_APPLICABLE,
+            warnings=tuple(warnings),
+            diagnostics=diagnostics,
+            draws=draws,
+            idata=_inference_data(draws),
+        )
+
+
+def _inference_data(draws: np.ndarray) -> Any:
+    """ArviZ InferenceData with the draws as variable ``N`` of the posterior group."""
+    import arviz as az  # slow to import: only when a result is made
+
+    return az.from_dict(posterior={"N": draws[None, :]})
