@@ -12,18 +12,21 @@ Rules, in the order they are applied (:class:`LinkageRules` holds the numbers):
    ``max_key_records`` records (a common name with a default date of birth, a
    placeholder) says nothing about identity; it is dropped and reported.
 2. **A link needs enough evidence.**  Two records are linked when they share a
-   *strong* key (one that alone identifies a person: full normalised name with
-   date of birth, or the same organisation's own record reference), or at
-   least ``min_weak_types`` *different* weak key types (e.g. a soundex key and
-   an initials key).  One weak key alone never links.
-3. **Never link within a return on weak evidence.**  An organisation lists each
+   *strong* key (one that alone identifies a person: the whole normalised name
+   with the whole date of birth), or at least ``min_weak_types`` *different*
+   weak key types (e.g. a soundex key and an initials key).  One weak key
+   alone never links.
+3. **Contradictions veto weak links.**  Two records with the same name and
+   birth year whose full dates of birth both exist and differ (rule pairs in
+   ``conflicts``) are two people, however many weak keys they share.
+4. **Never link within a return on weak evidence.**  An organisation lists each
    person once a quarter, so two records of the same organisation and quarter
    are linked only by a strong key.
-4. **Giant persons are broken up.**  A component larger than ``max_component``
+5. **Giant persons are broken up.**  A component larger than ``max_component``
    records is a chain of false links, not one person: it is re-clustered on
    strong links only, and what is still too large is left as single records.
 
-A person found only through rule 2's transitive chains can still be wrong; the
+A person found only through transitive chains of weak links can still be wrong; the
 :class:`LinkageReport` says how many links each key type made so that a
 reviewer can judge.
 """
@@ -38,13 +41,15 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-#: Key built here from an organisation's own record reference (same org, same ref).
-RECORD_REF_KEY = "org_record_ref"
-
-#: Key types that identify a person on their own.  Others are weak.
+#: Key types (of :mod:`collection.pseudonymise`) that identify a person on their own:
+#: the whole name with the whole date of birth.  Other key types are weak.
 DEFAULT_STRONG_KEYS: frozenset[str] = frozenset(
-    {RECORD_REF_KEY, "name_dob", "name_dob_swapped"}
+    {"name_dob", "sorted_name_dob", "name_dob_daymonth"}
 )
+#: ``(A, B)``: records that share key A but hold *different* values of key B are
+#: different people.  Sharing ``name_yob`` (same name tokens, same birth year)
+#: while both have a differing ``name_dob_daymonth`` means the day of birth differs.
+DEFAULT_CONFLICTS: tuple[tuple[str, str], ...] = (("name_yob", "name_dob_daymonth"),)
 
 
 @dataclass(frozen=True)
@@ -61,20 +66,21 @@ class LinkageRules:
         Distinct weak key types two records must share to be linked without a strong key.
     max_component
         Largest person (records) accepted before it is re-clustered on strong links.
-    link_record_refs
-        Link records of one organisation that carry the same record reference.
+    conflicts
+        Key-type pairs ``(A, B)``: sharing A while differing on B vetoes a weak link.
     """
 
     strong_keys: frozenset[str] = DEFAULT_STRONG_KEYS
     max_key_records: int = 50
     min_weak_types: int = 2
     max_component: int = 100
-    link_record_refs: bool = True
+    conflicts: tuple[tuple[str, str], ...] = DEFAULT_CONFLICTS
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (for the linkage run's provenance)."""
         out = asdict(self)
         out["strong_keys"] = sorted(self.strong_keys)
+        out["conflicts"] = [list(c) for c in self.conflicts]
         return out
 
 
@@ -98,8 +104,13 @@ class LinkageReport:
         Accepted links with a strong key / on weak keys only.
     rejected_single_weak
         Record pairs sharing weak keys of fewer than ``min_weak_types`` types.
+    rejected_conflict
+        Record pairs with weak evidence vetoed by a contradiction (rule 3).
     rejected_same_return
         Record pairs of one organisation and quarter with only weak evidence.
+    persons_with_conflicts
+        Persons that still hold a vetoed pair, joined through other records:
+        the ones to review first.
     giant_keys
         Key values ignored as too common, by key type (count and largest size).
     blocked_components
@@ -117,7 +128,9 @@ class LinkageReport:
     strong_links: int = 0
     weak_links: int = 0
     rejected_single_weak: int = 0
+    rejected_conflict: int = 0
     rejected_same_return: int = 0
+    persons_with_conflicts: int = 0
     giant_keys: dict[str, dict[str, int]] = field(default_factory=dict)
     blocked_components: list[int] = field(default_factory=list)
     split_records: int = 0
@@ -143,6 +156,7 @@ class LinkageReport:
             )
         lines.append(
             f"Not linked: {self.rejected_single_weak:,} pairs sharing one weak key type, "
+            f"{self.rejected_conflict:,} pairs with differing dates of birth, "
             f"{self.rejected_same_return:,} pairs within one return on weak keys"
         )
         if self.giant_keys:
@@ -150,6 +164,11 @@ class LinkageReport:
             lines.extend(
                 f"  {k:<20}{v['values']:,} values, largest {v['largest']:,} records"
                 for k, v in sorted(self.giant_keys.items())
+            )
+        if self.persons_with_conflicts:
+            lines.append(
+                f"Persons joined through other records despite differing dates of birth: "
+                f"{self.persons_with_conflicts:,} (review these)"
             )
         if self.blocked_components:
             lines.append(
@@ -181,24 +200,6 @@ class LinkageResult:
     report: LinkageReport
 
 
-def record_ref_keys(records: pd.DataFrame) -> pd.DataFrame:
-    """Match keys from organisations' own references: ``org_code`` + ``record_ref``.
-
-    An organisation's reference for a person is stable across its quarterly
-    returns, so the same reference in two of its returns is the same person.
-    """
-    keys = pd.DataFrame(
-        {
-            "record_id": records["record_id"].to_numpy(),
-            "key_type": RECORD_REF_KEY,
-            "key_hash": records["org_code"].astype(str)
-            + "\x1f"
-            + records["record_ref"].astype(str),
-        }
-    )
-    return keys[records["record_ref"].notna().to_numpy()]
-
-
 def link_records(
     records: pd.DataFrame,
     keys: pd.DataFrame,
@@ -209,8 +210,7 @@ def link_records(
     Parameters
     ----------
     records
-        ``record_id, org_code, quarter`` (and ``record_ref`` if
-        ``rules.link_record_refs``), one row per record.
+        ``record_id, org_code, quarter``, one row per record.
     keys
         ``record_id, key_type, key_hash``: the records' match keys.
     rules
@@ -229,17 +229,19 @@ def link_records(
     n = len(record_ids)
     report.n_records = n
 
-    all_keys = keys[["record_id", "key_type", "key_hash"]]
-    if rules.link_record_refs and "record_ref" in records.columns:
-        all_keys = pd.concat([all_keys, record_ref_keys(records)], ignore_index=True)
-    report.n_keys = len(all_keys)
-
-    pairs = _candidate_pairs(all_keys, pd.Index(record_ids), rules, report)
+    report.n_keys = len(keys)
+    index = pd.Index(record_ids)
+    pairs = _candidate_pairs(keys, index, rules, report)
     org_quarter = pd.factorize(
         records["org_code"].astype(str) + "|" + records["quarter"].astype(str)
     )[0]
-    edges, strong_edge = _accept(pairs, org_quarter, rules, report)
+    conflict = _conflicts(pairs, keys, index, rules)
+    edges, strong_edge = _accept(pairs, conflict, org_quarter, rules, report)
     labels = _components(n, edges, strong_edge, rules, report)
+    if len(conflict):
+        ca, cb = conflict["a"].to_numpy(dtype=np.int64), conflict["b"].to_numpy(dtype=np.int64)
+        joined = labels[ca] == labels[cb]
+        report.persons_with_conflicts = int(len(np.unique(labels[ca][joined])))
 
     # Number persons by their smallest record_id: stable across runs on the same data.
     first = pd.Series(record_ids).groupby(labels).transform("min").to_numpy()
@@ -298,13 +300,37 @@ def _candidate_pairs(
     ).drop_duplicates()
 
 
+def _conflicts(
+    pairs: pd.DataFrame, keys: pd.DataFrame, index: pd.Index, rules: LinkageRules
+) -> pd.DataFrame:
+    """Pairs ``(a, b)`` that rule 3 vetoes: they share key A, both hold key B, but not the same."""
+    vetoed = []
+    for shared_type, check_type in rules.conflicts:
+        candidates = pairs.loc[pairs["key_type"] == shared_type, ["a", "b"]]
+        if candidates.empty:
+            continue
+        holders = index.get_indexer(
+            pd.Index(keys.loc[keys["key_type"] == check_type, "record_id"].to_numpy())
+        )
+        has = np.zeros(len(index), dtype=bool)
+        has[holders[holders >= 0]] = True
+        both = candidates[has[candidates["a"].to_numpy()] & has[candidates["b"].to_numpy()]]
+        agree = pairs.loc[pairs["key_type"] == check_type, ["a", "b"]]
+        differ = both.merge(agree, on=["a", "b"], how="left", indicator=True)
+        vetoed.append(differ.loc[differ["_merge"] == "left_only", ["a", "b"]])
+    if not vetoed:
+        return pd.DataFrame({"a": [], "b": []}, dtype=np.int64)
+    return pd.concat(vetoed, ignore_index=True).drop_duplicates()
+
+
 def _accept(
     pairs: pd.DataFrame,
+    conflict: pd.DataFrame,
     org_quarter: np.ndarray,
     rules: LinkageRules,
     report: LinkageReport,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Apply rules 2 and 3: the accepted edges and whether each is strong."""
+    """Apply rules 2 to 4: the accepted edges and whether each is strong."""
     if pairs.empty:
         return np.empty((0, 2), dtype=np.int64), np.empty(0, dtype=bool)
     is_strong = pairs["key_type"].isin(list(rules.strong_keys)).to_numpy()
@@ -319,9 +345,13 @@ def _accept(
     strong = by_pair["strong"].to_numpy(dtype=bool)
     enough_weak = by_pair["n_types"].to_numpy() >= rules.min_weak_types
     same_return = org_quarter[a] == org_quarter[b]
+    vetoed = by_pair.merge(conflict, on=["a", "b"], how="left", indicator=True)[
+        "_merge"
+    ].to_numpy() == "both"
     report.rejected_single_weak = int((~strong & ~enough_weak).sum())
-    report.rejected_same_return = int((~strong & enough_weak & same_return).sum())
-    accept = strong | (enough_weak & ~same_return)
+    report.rejected_conflict = int((~strong & enough_weak & vetoed).sum())
+    report.rejected_same_return = int((~strong & enough_weak & ~vetoed & same_return).sum())
+    accept = strong | (enough_weak & ~vetoed & ~same_return)
     report.strong_links = int((accept & strong).sum())
     report.weak_links = int((accept & ~strong).sum())
     accepted = by_pair.loc[accept, ["a", "b"]]

@@ -5,13 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from collection.linkage import RECORD_REF_KEY, LinkageRules, link_records
+from collection.linkage import LinkageRules, link_records
 
 
-def _records(rows: list[tuple[int, str, str]], refs: list[str] | None = None) -> pd.DataFrame:
-    frame = pd.DataFrame(rows, columns=["record_id", "org_code", "quarter"])
-    frame["record_ref"] = refs or [f"ref{r}" for r in frame["record_id"]]
-    return frame
+def _records(rows: list[tuple[int, str, str]]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["record_id", "org_code", "quarter"])
 
 
 def _keys(rows: list[tuple[int, str, str]]) -> pd.DataFrame:
@@ -26,19 +24,21 @@ def _persons(result) -> list[set[int]]:
 def test_typo_in_name_linked_through_soundex_and_initials_keys():
     """'Maria Popescu' (police) and 'Marya Popesku' (NGO), same date of birth.
 
-    The exact name key differs (typo), but the soundex+dob and initials+dob keys
-    agree: two weak key types, so the records are one person.
+    Every key with the exact name differs (typo), but Soundex(family)+initial+DOB
+    and initials+birth year+sex agree: two weak key types, so one person.
     """
     records = _records([(1, "POLICE", "2025Q1"), (2, "NGO", "2025Q2")])
     keys = _keys([
         (1, "name_dob", "exact-maria"), (2, "name_dob", "exact-marya"),
-        (1, "soundex_dob", "M600-P125-1994"), (2, "soundex_dob", "M600-P125-1994"),
-        (1, "initials_dob", "MP-1994-03-02"), (2, "initials_dob", "MP-1994-03-02"),
+        (1, "name_dob_daymonth", "dm-maria"), (2, "name_dob_daymonth", "dm-marya"),
+        (1, "name_yob", "maria-1994"), (2, "name_yob", "marya-1994"),
+        (1, "soundex_dob", "P125|M|1994-03-02"), (2, "soundex_dob", "P125|M|1994-03-02"),
+        (1, "initials_yob_sex", "MP|1994|f"), (2, "initials_yob_sex", "MP|1994|f"),
     ])
     result = link_records(records, keys)
     assert _persons(result) == [{1, 2}]
     assert result.report.weak_links == 1 and result.report.strong_links == 0
-    assert result.report.links_by_key_type == {"initials_dob": 1, "soundex_dob": 1}
+    assert result.report.links_by_key_type == {"initials_yob_sex": 1, "soundex_dob": 1}
 
 
 def test_same_initials_different_people_not_linked():
@@ -47,7 +47,7 @@ def test_same_initials_different_people_not_linked():
     keys = _keys([
         (1, "name_dob", "a"), (2, "name_dob", "b"),
         (1, "soundex_dob", "s1"), (2, "soundex_dob", "s2"),
-        (1, "initials_yob", "JS-1990"), (2, "initials_yob", "JS-1990"),
+        (1, "initials_yob_sex", "JS-1990-m"), (2, "initials_yob_sex", "JS-1990-m"),
     ])
     result = link_records(records, keys)
     assert _persons(result) == [{1}, {2}]
@@ -65,7 +65,7 @@ def test_same_return_needs_a_strong_key():
     """Two rows of one organisation's quarter sharing two weak key types are not linked
     (an organisation lists each person once), but a strong key does link them."""
     records = _records([(1, "NGO", "2025Q1"), (2, "NGO", "2025Q1"), (3, "NGO", "2025Q2")])
-    weak = [(r, t, "v") for r in (1, 2, 3) for t in ("soundex_dob", "initials_dob")]
+    weak = [(r, t, "v") for r in (1, 2, 3) for t in ("soundex_dob", "initials_yob_sex")]
     result = link_records(records, _keys(weak))
     # 1-2 is within one return; 1-3 and 2-3 are different quarters: all end up together
     # only through 3, which is the transitive case the report lets a reviewer see.
@@ -94,7 +94,7 @@ def test_giant_component_reclustered_on_strong_links():
     chain = []
     for i in range(n - 1):  # record i and i+1 share two weak key types: a chain
         chain += [(i, "soundex_dob", f"s{i}"), (i + 1, "soundex_dob", f"s{i}"),
-                  (i, "initials_dob", f"i{i}"), (i + 1, "initials_dob", f"i{i}")]
+                  (i, "initials_yob_sex", f"i{i}"), (i + 1, "initials_yob_sex", f"i{i}")]
     chain += [(0, "name_dob", "p"), (1, "name_dob", "p")]
     result = link_records(records, _keys(chain), LinkageRules(max_component=5))
     assert result.report.blocked_components == [n]
@@ -102,18 +102,27 @@ def test_giant_component_reclustered_on_strong_links():
     assert result.report.split_records == 0
 
 
-def test_record_refs_link_an_organisations_quarters():
-    """The same organisation's reference in two quarters is the same person;
-    the same reference at another organisation is not."""
-    records = _records(
-        [(1, "NGO", "2025Q1"), (2, "NGO", "2025Q2"), (3, "POLICE", "2025Q2")],
-        refs=["A-1", "A-1", "A-1"],
-    )
-    result = link_records(records, _keys([]))
-    assert _persons(result) == [{1, 2}, {3}]
-    assert result.report.links_by_key_type == {RECORD_REF_KEY: 1}
-    off = link_records(records, _keys([]), LinkageRules(link_record_refs=False))
-    assert _persons(off) == [{1}, {2}, {3}]
+def test_same_name_and_year_but_different_birthday_not_linked():
+    """Two 'Mohammed Ali's born in 1990 on different days share name+year and
+    initials+year+sex keys, but both have full dates of birth that differ:
+    vetoed.  With one date of birth missing, the same keys do link."""
+    records = _records([(1, "POLICE", "2025Q1"), (2, "NGO", "2025Q1"), (3, "LA-X", "2025Q2")])
+    keys = _keys([
+        (1, "name_yob", "ali-1990"), (2, "name_yob", "ali-1990"), (3, "name_yob", "ali-1990"),
+        (1, "initials_yob_sex", "MA|1990|m"), (2, "initials_yob_sex", "MA|1990|m"),
+        (3, "initials_yob_sex", "MA|1990|m"),
+        (1, "name_dob_daymonth", "ali-1990-01-05"), (2, "name_dob_daymonth", "ali-1990-02-07"),
+        # record 3 has no date of birth (estimated age): no DOB keys
+    ])
+    result = link_records(records, keys)
+    assert result.report.rejected_conflict == 1
+    assert _persons(result) == [{1, 2, 3}]  # both linked through 3: the transitive case
+    assert result.report.persons_with_conflicts == 1  # ... which the report flags
+    only_two = link_records(records.iloc[:2], keys[keys["record_id"] < 3])
+    assert _persons(only_two) == [{1}, {2}]
+    no_veto = link_records(records.iloc[:2], keys[keys["record_id"] < 3],
+                           LinkageRules(conflicts=()))
+    assert _persons(no_veto) == [{1, 2}]
 
 
 def test_person_ids_do_not_depend_on_row_order():
