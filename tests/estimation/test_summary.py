@@ -37,7 +37,7 @@ def test_korea_overlaps(reference_table):
     assert pairwise_overlaps(table) == {("b", "c"): 66, ("b", "d"): 18, ("c", "d"): 12}
     assert triple_overlaps(table) == {("b", "c", "d"): 12}
     frame = overlap_matrix(table)
-    assert frame.loc["b", "c"] == frame.loc["c", "b"] == 66
+    assert frame["c"]["b"] == frame["b"]["c"] == 66
     assert np.diag(frame.values).tolist() == [77, 71, 59]
     assert zero_cells(table) == ("c+d",)
 
