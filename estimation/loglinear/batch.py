@@ -35,16 +35,31 @@ def _controller() -> ThreadpoolController:
     return ThreadpoolController()
 
 
+_depth = 0
+
+
 @contextmanager
 def single_threaded_blas() -> Iterator[None]:
-    """Run BLAS on one thread.
+    """Run BLAS on one thread (re-entrant; only the outermost call switches).
 
     The products here are small: OpenBLAS threads cost far more than they
     save, and on a busy machine a threaded product of 128 x 63 by 63 x 484
     took 50 ms instead of 0.6 ms.
     """
+    global _depth
+    if _depth:
+        _depth += 1
+        try:
+            yield
+        finally:
+            _depth -= 1
+        return
     with _controller().limit(limits=1, user_api="blas"):
-        yield
+        _depth = 1
+        try:
+            yield
+        finally:
+            _depth = 0
 
 
 @dataclass(frozen=True)
@@ -106,7 +121,59 @@ def fit_batch(
     BatchFit
     """
     with single_threaded_blas():
+        if np.shape(columns)[0] == 1:
+            return _fit_one(X, y, columns[0], cells[0], start)
         return _fit_batch(X, y, columns, cells, start)
+
+
+def _fit_one(
+    X: np.ndarray,
+    y: np.ndarray,
+    columns: np.ndarray,
+    cells: np.ndarray,
+    start: np.ndarray | None,
+) -> BatchFit:
+    """One model on its own columns and cells: the same Newton, fewer array calls.
+
+    Stepwise selection and bootstrap replicates fit one model at a time, where
+    the bookkeeping of the batched path would dominate.
+    """
+    P = X.shape[1]
+    Xr = np.asarray(X, float)[np.ix_(cells, columns)]
+    yr = np.asarray(y, float)[cells]
+    if start is None:
+        b = np.linalg.lstsq(Xr, np.log(yr + 0.5), rcond=None)[0]
+    else:
+        b = np.asarray(start, float).reshape(-1, P)[0][columns]
+    # The deviance is const - 2 (y.eta - sum mu); only changes in the bracket matter.
+    const = 2 * float((xlogy(yr, yr) - yr).sum())
+    eta = np.minimum(Xr @ b, MAX_ETA)
+    mu = np.exp(eta)
+    ell = float(yr @ eta - mu.sum())
+    converged = False
+    for _ in range(_MAX_ITER):
+        score = Xr.T @ (yr - mu)
+        info = (Xr.T * mu) @ Xr
+        try:
+            step = np.linalg.solve(info, score)
+        except np.linalg.LinAlgError:
+            step = np.linalg.lstsq(info, score, rcond=None)[0]
+        for _ in range(_HALVINGS):
+            new_eta = np.minimum(Xr @ (b + step), MAX_ETA)
+            new_mu = np.exp(new_eta)
+            new_ell = float(yr @ new_eta - new_mu.sum())
+            if new_ell >= ell - 5e-13 * (1 + abs(const - 2 * ell)):
+                break
+            step = step / 2
+        change = 2 * abs(new_ell - ell)
+        b, eta, mu, ell = b + step, new_eta, new_mu, new_ell
+        if change <= _TOL * (abs(const - 2 * ell) + 0.1):
+            converged = True
+            break
+    coef = np.zeros((1, P))
+    coef[0, columns] = b
+    loglik = ell - float(gammaln(yr + 1).sum())
+    return BatchFit(coef=coef, loglik=np.array([loglik]), converged=np.array([converged]))
 
 
 def _fit_batch(

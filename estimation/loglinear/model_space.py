@@ -16,6 +16,7 @@ the full check with the linear program.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -71,7 +72,7 @@ class PairSpace:
         self.t = t = table.t
         self.pairs: tuple[Term, ...] = all_pairs(t)
         self.n_pairs = len(self.pairs)
-        self.X = design_matrix(t, self.pairs)
+        self.X = _pair_design(t)
         self.y = table.counts.astype(float)
         self.support = self.y > 0
         margin = self.y @ self.X
@@ -89,7 +90,7 @@ class PairSpace:
         self.all_quick = bool(
             np.linalg.matrix_rank(XP[:, nonempty]) == int(nonempty.sum())
         )
-        self._start = self._main_effects_start()
+        self._start: np.ndarray | None = None
 
     # ------------------------------------------------------------------ masks
     def bits(self, models: np.ndarray) -> np.ndarray:
@@ -164,7 +165,7 @@ class PairSpace:
             neg2ll[i] = -2 * fit.loglik
         idx = np.flatnonzero(batchable)
         if idx.size:
-            begin = self._start if start is None else np.nan_to_num(start)
+            begin = self.main_effects_start() if start is None else np.nan_to_num(start)
             bf = fit_batch(self.X, self.y, cols[idx], cells[idx], begin)
             neg2ll[idx] = -2 * bf.loglik
             coef[idx] = bf.coef
@@ -181,7 +182,17 @@ class PairSpace:
         """Observed number of people on both lists of each pair."""
         return self.y @ self.X[:, self.t + 1 :]
 
-    def _main_effects_start(self) -> np.ndarray:
-        cols, cells = self.masks(np.zeros(1, np.int64))
-        fit = fit_batch(self.X, self.y, cols, cells)
-        return fit.coef[0]
+    def main_effects_start(self) -> np.ndarray:
+        """Coefficients of the main-effects fit (pairs at zero): the default warm start."""
+        if self._start is None:
+            cols, cells = self.masks(np.zeros(1, np.int64))
+            self._start = fit_batch(self.X, self.y, cols, cells).coef[0]
+        return self._start
+
+
+@lru_cache(maxsize=16)
+def _pair_design(t: int) -> np.ndarray:
+    """The universe design (intercept, main effects, all pairs), shared read-only."""
+    X = design_matrix(t, all_pairs(t))
+    X.setflags(write=False)
+    return X

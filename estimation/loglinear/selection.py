@@ -205,6 +205,8 @@ def _admissible(
     space: PairSpace, models: list[int], skipped: dict[str, str], labels: list[str]
 ) -> np.ndarray:
     """Admissibility of candidate models, recording why rejected ones were."""
+    if space.all_quick:
+        return np.ones(len(models), bool)
     models_arr = np.array(models, np.int64)
     cols, _ = space.masks(models_arr)
     ok = space.quick_ok(cols)
