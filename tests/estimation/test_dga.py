@@ -210,10 +210,12 @@ def test_draws_are_reproducible_and_follow_the_posterior(reference_table):
     a = estimate(table, "dga", seed=11)
     b = estimate(table, "dga", seed=11)
     c = estimate(table, "dga", seed=12)
+    assert a.draws is not None and b.draws is not None and c.draws is not None
     np.testing.assert_array_equal(a.draws, b.draws)
     assert a.draws.size == 4000 and a.draws.dtype == np.int64 and a.draws.min() >= table.n
     assert np.median(a.draws) == pytest.approx(a.estimate, rel=0.02)
     assert np.median(c.draws) == pytest.approx(np.median(a.draws), rel=0.02)
+    assert not np.array_equal(a.draws, c.draws)
     posterior = a.idata.posterior
     assert posterior["N"].shape == (1, 4000)
     np.testing.assert_array_equal(posterior["N"].values.ravel(), a.draws)
