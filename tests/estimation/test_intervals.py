@@ -384,3 +384,23 @@ def test_bca_coverage_chapman_simulation():
         res = bca_interval(table, chapman, B=400, level=0.9, seed=s)
         hits += res.lower <= 600 <= res.upper
     assert 0.82 <= hits / sims <= 0.97
+
+
+@pytest.mark.slow
+def test_bca_western_stepwise(reference_table):
+    """Western US, stepwise (p <= 0.02) with 1,000 BCa replicates re-running the selection.
+
+    Chan, Silverman and Vincent (2021), reference README: N = 2,483, BCa 95% (1,293, 3,670).
+    R's random numbers cannot be reproduced, so the bounds are compared to 10%.
+    """
+    from estimation.registry import available
+
+    if "stepwise" not in available():
+        pytest.skip("the stepwise estimator is not registered")
+    from estimation.registry import estimate
+
+    table = reference_table("Western")
+    result = estimate(table, "stepwise", interval="bootstrap", boot=1000, seed=1)
+    assert result.estimate == pytest.approx(2483, abs=1)
+    assert result.lower == pytest.approx(1293, rel=0.10)
+    assert result.upper == pytest.approx(3670, rel=0.10)
