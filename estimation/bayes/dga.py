@@ -175,8 +175,8 @@ class DGA(Estimator):
         median, lower, upper = post.quantile([0.5, alpha, 1 - alpha])
         lists = self.table.lists
         top = []
-        for g in np.argsort(-post.model_prob, kind="stable")[: int(settings.options.get("top", 5))]:
-            given = post.conditional(int(g))
+        ranked = np.argsort(-post.model_prob, kind="stable")[: int(settings.options.get("top", 5))]
+        for g, given in zip(ranked, post.conditional(ranked.tolist()), strict=True):
             g_median, g_lower, g_upper = post.quantile([0.5, alpha, 1 - alpha], prob=given)
             top.append(
                 {

@@ -197,11 +197,18 @@ class DgaPosterior:
         """Grid of population sizes, observed plus missing."""
         return self.observed + self.nmissing
 
-    def conditional(self, g: int) -> np.ndarray:
-        """Posterior probability of each grid point given graph ``g`` (sums to 1)."""
-        x = self.weights.block(slice(g, g + 1), self.nmissing, self.log_prior)[0]
-        w = np.exp(x - x.max())
-        return w / w.sum()
+    def conditional(self, g: int | Sequence[int]) -> np.ndarray:
+        """Posterior probability of each grid point given graph ``g`` (each row sums to 1).
+
+        ``g`` may be several graphs: then one row per graph, computed together.
+        """
+        rows = np.atleast_1d(np.asarray(g, dtype=np.int64))
+        with threadpool_limits(1):  # a few rows: BLAS threads only add overhead
+            x = self.weights.block(rows, self.nmissing, self.log_prior)
+        x -= x.max(axis=1, keepdims=True)
+        w = np.exp(x)
+        w /= w.sum(axis=1, keepdims=True)
+        return w[0] if np.ndim(g) == 0 else w
 
     def quantile(self, q: float | Sequence[float], prob: np.ndarray | None = None) -> np.ndarray:
         """Smallest N on the grid whose posterior CDF reaches ``q`` (as R users read ``bma.cr``)."""

@@ -70,50 +70,65 @@ def _members(mask: int) -> list[int]:
     return [j for j in range(mask.bit_length()) if mask >> j & 1]
 
 
-def _mcs_order(adj: list[int]) -> list[int]:
-    """Maximum cardinality search: next, the vertex with most numbered neighbours."""
-    t = len(adj)
-    numbered = 0
-    order = []
-    weight = [0] * t
-    for _ in range(t):
-        v = max((u for u in range(t) if not numbered >> u & 1), key=lambda u: weight[u])
-        order.append(v)
-        numbered |= 1 << v
-        for u in _members(adj[v] & ~numbered):
-            weight[u] += 1
-    return order
+def _search(t: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Maximum cardinality search on every graph on ``t`` vertices at once.
 
+    Graph ``code`` has edge ``k`` (of ``combinations(range(t), 2)``) when bit ``k``
+    of ``code`` is set.  The search numbers next the vertex with most numbered
+    neighbours (the lowest such vertex on a tie).  In its order the earlier
+    neighbours of each vertex form a clique exactly when the graph is chordal
+    (Tarjan and Yannakakis 1984), and the sets ``{v} + earlier neighbours`` that
+    are maximal are its cliques.
 
-def _decompose(t: int, adj: list[int]) -> tuple[tuple[int, ...], tuple[int, ...]] | None:
-    """Cliques and separators of the graph, or ``None`` if it is not chordal.
-
-    In a maximum cardinality search order the earlier neighbours of each vertex
-    form a clique exactly when the graph is chordal; the sets ``{v} + earlier
-    neighbours`` that are maximal are the cliques, and taken in search order they
-    have the running intersection property, so each clique's separator is its
-    intersection with the union of the cliques before it.
+    Returns
+    -------
+    chordal
+        ``(2**pairs,)`` bool.
+    candidates
+        ``(2**pairs, t)`` vertex bitmasks ``{v} + earlier neighbours`` in search order.
+    maximal
+        ``(2**pairs, t)`` bool: the candidate is a maximal clique (no later candidate holds it).
     """
-    order = _mcs_order(adj)
-    seen = 0
-    candidates = []
-    for v in order:
-        parents = adj[v] & seen
-        for u in _members(parents):
-            if parents & ~(1 << u) & ~adj[u]:
-                return None  # the earlier neighbours are not a clique: a chordless cycle
-        candidates.append(parents | 1 << v)
-        seen |= 1 << v
-    cliques = [
-        c for i, c in enumerate(candidates) if not any(c & d == c for d in candidates[i + 1 :])
-    ]
+    pairs = list(combinations(range(t), 2))
+    codes = np.arange(2 ** len(pairs), dtype=np.int64)
+    graphs = np.arange(codes.size)
+    vertices = np.arange(t)
+    adj = np.zeros((codes.size, t), dtype=np.int64)
+    for k, (i, j) in enumerate(pairs):
+        edge = (codes >> k) & 1
+        adj[:, i] |= edge << j
+        adj[:, j] |= edge << i
+    numbered = np.zeros(codes.size, dtype=np.int64)
+    weight = np.zeros((codes.size, t), dtype=np.int64)
+    chordal = np.ones(codes.size, dtype=bool)
+    candidates = np.empty((codes.size, t), dtype=np.int64)
+    for step in range(t):
+        free = ((numbered[:, None] >> vertices) & 1) == 0
+        v = np.argmax(np.where(free, weight, -1), axis=1)
+        parents = adj[graphs, v] & numbered
+        for u in range(t):
+            # u is an earlier neighbour, and another earlier neighbour is not adjacent to u
+            stray = parents & ~(1 << u) & ~adj[:, u]
+            chordal &= ~((((parents >> u) & 1) == 1) & (stray != 0))
+        candidates[:, step] = parents | (1 << v)
+        numbered |= 1 << v
+        weight += (adj[graphs, v][:, None] >> vertices) & 1
+    maximal = np.ones((codes.size, t), dtype=bool)
+    for i in range(t):
+        for j in range(i + 1, t):
+            maximal[:, i] &= (candidates[:, i] & candidates[:, j]) != candidates[:, i]
+    return chordal, candidates, maximal
+
+
+def _separators(cliques: list[int]) -> tuple[int, ...]:
+    """Separators of cliques in running-intersection order: each with those before it."""
     separators = []
     covered = 0
     for c in cliques:
         if c & covered:
             separators.append(c & covered)
         covered |= c
-    return tuple(cliques), tuple(separators)
+    return tuple(separators)
 
 
 @cache
@@ -134,16 +149,13 @@ def decomposable_graphs(t: int) -> tuple[DecomposableGraph, ...]:
     if not 1 <= t <= MAX_GRAPH_LISTS:
         raise ValueError(f"decomposable graphs are enumerated for 1 to {MAX_GRAPH_LISTS} lists")
     pairs = list(combinations(range(t), 2))
+    chordal, candidates, maximal = _search(t)
     graphs = []
-    for code in range(2 ** len(pairs)):
+    for code in np.flatnonzero(chordal).tolist():
         edges = tuple(p for k, p in enumerate(pairs) if code >> k & 1)
-        adj = [0] * t
-        for i, j in edges:
-            adj[i] |= 1 << j
-            adj[j] |= 1 << i
-        parts = _decompose(t, adj)
-        if parts is not None:
-            graphs.append(DecomposableGraph(t, edges, *parts))
+        # maximal candidates, kept in search order, have the running intersection property
+        cliques = candidates[code][maximal[code]].tolist()
+        graphs.append(DecomposableGraph(t, edges, tuple(cliques), _separators(cliques)))
     return tuple(graphs)
 
 
