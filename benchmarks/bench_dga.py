@@ -94,15 +94,17 @@ def main() -> None:
     cold = {t: cold_graphs(t) for t in (3, 4, 5, 6)}
     rows = [(label, time_case(name, options, args.repeats)) for label, name, options in CASES]
     load = os.getloadavg()
+    machine = platform.processor() or platform.machine()
     lines = [
         "# dga benchmark",
         "",
-        f"`benchmarks/bench_dga.py --repeats {args.repeats}`; {platform.processor() or platform.machine()}, "
-        f"{os.cpu_count()} cores, load average {load[0]:.2f} at the end (other jobs share the machine, "
-        "so wall times can be inflated; CPU time is not). Seconds per fit, warm (graphs enumerated, "
-        "ArviZ imported); 2 threads. R dga `bma.cr` on UKdat_5 with 0:27440: about 1.2 s.",
+        f"`benchmarks/bench_dga.py --repeats {args.repeats}`; {machine}, {os.cpu_count()} cores, "
+        f"load average {load[0]:.2f} at the end (other jobs share the machine, so wall times "
+        "can be inflated; CPU time is not). Seconds per fit, warm (graphs enumerated, ArviZ "
+        "imported); 2 threads. R dga `bma.cr` on UKdat_5 with 0:27440: about 1.2 s.",
         "",
-        "| table | lists | graphs | grid points | median [95%] | wall min (s) | wall median (s) | CPU (s) |",
+        "| table | lists | graphs | grid points | median [95%] | wall min (s) "
+        "| wall median (s) | CPU (s) |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for label, r in rows:
