@@ -59,19 +59,23 @@ def estimate(
     draws: Annotated[int, typer.Option(help="MCMC draws per chain (Bayesian).")] = 1000,
     chains: Annotated[int, typer.Option(help="MCMC chains (Bayesian).")] = 2,
     tune: Annotated[int, typer.Option(help="MCMC tuning steps (Bayesian).")] = 1000,
+    jobs: Annotated[int, typer.Option(help="Worker processes for the bootstrap.")] = 1,
     option: Annotated[
         list[str] | None, typer.Option(help="Method option NAME=VALUE (repeatable).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
 ) -> None:
     """Estimate the total population N from a capture table."""
+    options = parse_options(option)
+    if jobs > 1:
+        options.setdefault("n_jobs", jobs)
     try:
         cls = get(method)
     except KeyError as err:
         raise UserError(err.args[0]) from None
     settings = make_settings(
         level=level, interval=interval, boot=boot, seed=seed, draws=draws, chains=chains,
-        tune=tune, options=parse_options(option),
+        tune=tune, options=options,
     )
     tables = read_capture_tables(table)
     results: list[EstimateResult] = []
