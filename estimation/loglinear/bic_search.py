@@ -118,6 +118,15 @@ def _label(space: PairSpace, model: int) -> str:
     return " + ".join(space.names(model)) or "(main effects)"
 
 
+def _order_key(space: PairSpace, model: int, bic: float) -> tuple[Any, ...]:
+    """BIC to 10 significant digits, then the terms by sorted list names.
+
+    Ties are then broken the same way whatever the order of the table's lists.
+    """
+    terms = sorted(tuple(sorted(name.split(":"))) for name in space.names(model))
+    return (float(f"{bic:.9e}"), len(terms), terms)
+
+
 def _superset_max(values: np.ndarray, n_bits: int) -> np.ndarray:
     """``out[m] = max(values[s] for s superset of m)`` over bit masks."""
     out = values.copy()
@@ -165,7 +174,7 @@ def _exhaustive(space: PairSpace, top: int) -> BicSearch:
     order = np.flatnonzero(np.isfinite(bic))
     if order.size == 0:
         raise ValueError("no two-way model has an identifiable MLE on this table")
-    order = order[np.lexsort((order, bic[order]))][:top]
+    order = np.array(sorted(order, key=lambda m: _order_key(space, int(m), float(bic[m]))))[:top]
     ranking = tuple(
         RankedModel(r + 1, space.names(int(m)), float(estimate[m]), float(bic[m]),
                     int(penalty[m] / log_n + 0.5))
@@ -200,14 +209,14 @@ def _downhill(space: PairSpace, top: int) -> BicSearch:
         if not new:
             break
         evaluate(new)
-        best = min(new, key=lambda m: (seen[m][0], m))
+        best = min(new, key=lambda m: _order_key(space, m, seen[m][0]))
         if not seen[best][0] < seen[current][0]:
             break
         current = best
         path.append({"model": list(space.names(current)), "BIC": seen[current][0]})
     finite = sorted((v[0], m) for m, v in seen.items() if math.isfinite(v[0]))
     # The chosen model first, then the others met on the way.
-    finite.sort(key=lambda x: (x[1] != current, x[0], x[1]))
+    finite.sort(key=lambda x: (x[1] != current, _order_key(space, x[1], x[0])))
     ranking = tuple(
         RankedModel(r + 1, space.names(m), seen[m][1], b, 1 + space.t + bin(m).count("1"))
         for r, (b, m) in enumerate(finite[:top])

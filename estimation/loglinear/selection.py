@@ -63,9 +63,13 @@ class Selection:
     skipped: dict[str, str] = field(default_factory=dict)
 
 
-def _key(value: float, name: str) -> tuple[float, str]:
-    """Sort key robust to last-bit differences: 10 significant digits, then the name."""
-    return (float(f"{value:.9e}"), name)
+def _key(value: float, name: str) -> tuple[float, tuple[str, ...]]:
+    """Sort key robust to last-bit differences: 10 significant digits, then the lists.
+
+    The lists of the term are sorted by name, so the key does not depend on the
+    order of the table's columns.
+    """
+    return (float(f"{value:.9e}"), tuple(sorted(name.split(":"))))
 
 
 def overlap_p_values(n_star: np.ndarray, mu_star: np.ndarray) -> np.ndarray:
