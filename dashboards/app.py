@@ -1,0 +1,34 @@
+"""darkfigure dashboard: ``streamlit run dashboards/app.py`` (or ``darkfigure dashboard``).
+
+The entry page checks the sign-in, then offers the pages of the user's role.
+Access is enforced again in :mod:`dashboards.data_access` for every read.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from darkfigure.errors import UserError
+from dashboards import ui
+
+st.set_page_config(page_title="darkfigure", page_icon=":material/query_stats:", layout="wide")
+ui.style()
+
+try:
+    user = ui.current_user()
+except UserError as err:
+    st.error(str(err))
+    st.stop()
+
+if user is None:
+    st.session_state.pop("user", None)
+    current = st.navigation([ui.page("sign_in", "Sign in", "login")], position="hidden")
+else:
+    st.session_state["user"] = user
+    current = st.navigation(ui.pages_for(user))
+    ui.sidebar(user)
+
+try:
+    current.run()
+except UserError as err:
+    st.error(str(err))

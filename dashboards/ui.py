@@ -1,0 +1,157 @@
+"""Pieces every page shares: the signed-in user, navigation, downloads, provenance.
+
+Pages call these so that they read like a description of the screen.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from pathlib import Path
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from darkfigure.auth import User
+from darkfigure.disclosure import SUPPRESSED_MARK
+from dashboards import charts
+from dashboards import data_access as da
+
+# Not "pages/": Streamlit would treat a pages/ folder beside app.py as its old
+# multipage mode, in which a page script can run without app.py's sign-in check.
+PAGES = Path(__file__).resolve().parent / "views"
+TOKEN = "darkfigure_token"
+ROLE_NAMES = {"force": "Submitting organisation", "policymaker": "Policymaker",
+              "analyst": "Analyst", "admin": "Administrator"}
+
+CSS = """
+<style>
+.block-container {padding-top: 2.2rem; max-width: 1200px;}
+.df-headline {background: #1d3557; color: #fff; border-radius: 10px; padding: 1.3rem 1.6rem;}
+.df-headline .big {font-size: 2.6rem; font-weight: 700; line-height: 1.1;}
+.df-headline .sub {font-size: 1.05rem; opacity: .9; margin-top: .35rem;}
+.df-card {border: 1px solid #dee2e6; border-radius: 10px; padding: 1rem 1.2rem; height: 100%;}
+.df-card .big {font-size: 1.9rem; font-weight: 700; color: #1d3557;}
+.df-card .label {color: #6c757d; font-size: .9rem;}
+.df-prov {color: #6c757d; font-size: .82rem;}
+</style>
+"""
+
+
+def style() -> None:
+    """House style: page width, headline and card blocks."""
+    st.markdown(CSS, unsafe_allow_html=True)
+
+
+def page(name: str, title: str, icon: str, *, default: bool = False) -> st.Page:
+    """A page from ``dashboards/views/<name>.py``."""
+    return st.Page(str(PAGES / f"{name}.py"), title=title, icon=f":material/{icon}:",
+                   url_path=name, default=default)
+
+
+def pages_for(user: User) -> dict[str, list[st.Page]]:
+    """Navigation by role: each role sees only the pages it may use."""
+    nav: dict[str, list[st.Page]] = {}
+    if user.role == "force":
+        nav["Your organisation"] = [page("returns", "Returns", "upload_file", default=True)]
+        return nav
+    if user.sees_unpublished:
+        nav["Analysis"] = [
+            page("data_status", "Data status", "fact_check", default=True),
+            page("capture", "Capture tables", "grid_on"),
+            page("estimate", "Run an estimate", "calculate"),
+            page("runs", "Saved runs", "inventory_2"),
+            page("returns", "Returns", "upload_file"),
+        ]
+    nav["Published estimates"] = [
+        page("overview", "Headline", "monitoring", default=user.role == "policymaker"),
+        page("breakdowns", "Breakdowns", "bar_chart"),
+        page("methods", "How sure are we?", "balance"),
+    ]
+    if user.role == "admin":
+        nav["Administration"] = [page("users", "Users", "manage_accounts")]
+    return nav
+
+
+def current_user() -> User | None:
+    """The signed-in user of this browser session (checked against the warehouse)."""
+    token = st.session_state.get(TOKEN)
+    user = da.session_user(token) if token else None
+    if user is None and token:
+        st.session_state.pop(TOKEN, None)
+        st.session_state["signed_out_reason"] = "Your session has ended: please sign in again."
+    return user
+
+
+def user() -> User:
+    """The signed-in user; pages run only after app.py has checked there is one."""
+    found = st.session_state.get("user")
+    if not isinstance(found, User):
+        st.error("Please sign in.")
+        st.stop()
+    return found
+
+
+def sidebar(user: User) -> None:
+    """Who is signed in, and the sign-out button."""
+    with st.sidebar:
+        st.markdown(f"**{user.label}**  \n{ROLE_NAMES[user.role]}"
+                    + (f" · {user.org_code}" if user.org_code else ""))
+        if st.button("Sign out", icon=":material/logout:", key="sign_out"):
+            da.sign_out(st.session_state.pop(TOKEN, None))
+            st.session_state.pop("user", None)
+            st.rerun()
+
+
+def about(n: float) -> str:
+    """A rounded figure for prose: three significant figures (``11,300``)."""
+    if n is None or not math.isfinite(n):
+        return SUPPRESSED_MARK
+    if n < 1000:
+        return f"{n:,.0f}"
+    digits = int(math.floor(math.log10(abs(n)))) - 2
+    return f"{round(n, -digits):,.0f}"
+
+
+def downloads(name: str, frame: pd.DataFrame, chart: charts.Chart | None,
+              provenance: str) -> None:
+    """CSV and PNG downloads of a figure, each carrying its provenance."""
+    csv = f"# {provenance}\n" + frame.to_csv(index=False)
+    cols = st.columns([1, 1, 4])
+    cols[0].download_button("CSV", csv.encode("utf-8"), file_name=f"{name}.csv",
+                            mime="text/csv", icon=":material/download:", key=f"csv_{name}",
+                            on_click="ignore")
+    if chart is not None:
+        cols[1].download_button(
+            "PNG", _png(chart, provenance), file_name=f"{name}.png", mime="image/png",
+            icon=":material/image:", key=f"png_{name}", on_click="ignore",
+        )
+    cols[2].markdown(f"<div class='df-prov'>{provenance}</div>", unsafe_allow_html=True)
+
+
+def _png(chart: charts.Chart, provenance: str) -> Callable[[], bytes]:
+    # Rendered only when the button is pressed: PNG export takes a few hundred ms.
+    def render() -> bytes:
+        captioned = chart.properties(title=alt.TitleParams(
+            "", subtitle=[provenance], anchor="start", orient="bottom", subtitleFontSize=10,
+            subtitleColor="#6c757d"))
+        return charts.to_png(captioned)
+    return render
+
+
+def provenance_line(run_id: int, method: str, data_hash: str, published_at: str,
+                    period: str) -> str:
+    """One line naming the run a figure comes from and its data vintage."""
+    return (f"darkfigure estimate run {run_id} ({period}), method {method}, "
+            f"published {published_at} UTC, data {data_hash[:12]}")
+
+
+def table(frame: pd.DataFrame) -> None:
+    """A read-only table with withheld figures shown as the withheld mark."""
+    shown = frame.copy()
+    for col in shown.columns:
+        if str(shown[col].dtype) in ("Float64", "Int64"):
+            shown[col] = shown[col].map(
+                lambda v: SUPPRESSED_MARK if pd.isna(v) else f"{float(v):,.0f}")
+    st.dataframe(shown, hide_index=True, width="stretch")

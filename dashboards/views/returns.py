@@ -1,0 +1,79 @@
+"""Submitting organisations: template, upload, validation report, history."""
+
+from datetime import date
+
+import streamlit as st
+
+from dashboards import data_access as da
+from dashboards import figures, ui
+
+user = ui.user()
+st.title("Quarterly returns")
+orgs = da.organisations(user)
+if user.role == "force":
+    org = user.org_code
+    st.caption(f"{orgs.iloc[0]['name'] if not orgs.empty else ''} ({org})")
+else:
+    names = dict(zip(orgs["org_code"], orgs["name"], strict=True))
+    org = st.selectbox("Organisation", orgs["org_code"].tolist(), key="returns_org",
+                       format_func=lambda c: f"{c} - {names[c]}")
+quarters = figures.recent_quarters(date.today(), 8)
+
+upload_tab, template_tab, history_tab = st.tabs(["Upload a return", "Template", "History"])
+
+with template_tab:
+    a, b = st.columns(2)
+    t_quarter = a.selectbox("Quarter", quarters, key="template_quarter")
+    fmt = b.radio("Format", ["xlsx", "csv"], horizontal=True, key="template_format",
+                  format_func=lambda f: "Excel (with instructions)" if f == "xlsx" else "CSV")
+    file_name, data = da.template(user, t_quarter, fmt, org)
+    st.download_button(f"Download {file_name}", data, file_name=file_name,
+                       icon=":material/download:", on_click="ignore", key="template_download")
+    st.caption("One row per person your organisation encountered in the quarter. Names and "
+               "dates of birth are turned into irreversible match keys on upload; they are "
+               "never stored.")
+
+with upload_tab:
+    u_quarter = st.selectbox("Quarter the return covers", quarters, key="upload_quarter")
+    uploaded = st.file_uploader("Return file (CSV or Excel)", type=["csv", "xlsx"],
+                                key="upload_file")
+    if st.button("Submit", type="primary", disabled=uploaded is None, key="upload_submit",
+                 icon=":material/send:") and uploaded is not None:
+        with st.status(f"Checking {uploaded.name}...", expanded=True) as status:
+            st.write("Reading and validating every row")
+            outcome = da.upload_return(user, uploaded.name, uploaded.getvalue(), u_quarter, org)
+            status.update(label=outcome.status.capitalize(), expanded=False,
+                          state="error" if outcome.status == "quarantined" else "complete")
+        st.session_state["last_upload"] = outcome.submission_id
+        (st.error if outcome.status == "quarantined" else st.success)(outcome.message()
+                                                                      .split(" Report:")[0])
+    last = st.session_state.get("last_upload")
+    if last is not None:
+        found = da.submission_report(user, last)
+        if found:
+            sub, issues = found
+            st.markdown(f"**Validation report**: submission {sub['submission_id']}, "
+                        f"{sub['n_rows']} rows, {sub['n_errors']} error(s), "
+                        f"{sub['n_warnings']} warning(s)")
+            if issues.empty:
+                st.success("No problems were found.")
+            else:
+                st.dataframe(issues.rename(columns={
+                    "row_number": "Row", "column_name": "Column", "value": "Value",
+                    "severity": "Severity", "message": "Problem", "fix": "How to fix it",
+                }).drop(columns=["rule"]), hide_index=True, width="stretch")
+
+with history_tab:
+    history = da.submissions(user, org)
+    if history.empty:
+        st.info("No returns submitted yet.")
+    else:
+        st.dataframe(history[["submission_id", "quarter", "version", "status", "n_rows",
+                              "n_errors", "n_warnings", "file_name", "submitted_by",
+                              "submitted_at"]],
+                     hide_index=True, width="stretch")
+        pick = st.selectbox("Read the report of submission", history["submission_id"].tolist(),
+                            key="history_pick")
+        found = da.submission_report(user, int(pick))
+        if found:
+            st.dataframe(found[1], hide_index=True, width="stretch")

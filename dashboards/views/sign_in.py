@@ -1,0 +1,33 @@
+"""Sign in."""
+
+import streamlit as st
+
+from darkfigure.auth import AuthError
+from darkfigure.errors import UserError
+from dashboards import data_access as da
+from dashboards import ui
+
+left, middle, right = st.columns([1, 1.3, 1])
+with middle:
+    st.title("darkfigure")
+    st.caption("Estimates of the hidden number of victims of modern slavery in the UK")
+    reason = st.session_state.pop("signed_out_reason", None)
+    if reason:
+        st.info(reason)
+    with st.form("sign_in"):
+        username = st.text_input("Username", autocomplete="username")
+        password = st.text_input("Password", type="password", autocomplete="current-password")
+        submitted = st.form_submit_button("Sign in", type="primary", width="stretch")
+    if submitted:
+        try:
+            user, token = da.sign_in(username, password)
+        except AuthError as err:
+            st.error(str(err))
+        except UserError as err:
+            st.error(str(err))
+        else:
+            st.session_state[ui.TOKEN] = token
+            st.session_state["user"] = user
+            st.rerun()
+    st.caption("Accounts are created by an administrator (`darkfigure users add`). "
+               "After 5 wrong passwords an account is locked for 15 minutes.")
