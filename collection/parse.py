@@ -258,7 +258,7 @@ def _to_frame(grid: pd.DataFrame, first_row: int, file_name: str) -> pd.DataFram
             col = body[keep[names.index(name)]]
             if name in TEXT_FIELDS:
                 col = col.str.normalize("NFC")
-            data[name] = col.where(col != "").to_numpy()
+            data[name] = pd.Series(col.where(col != "").to_numpy(), dtype="str")
         else:
             data[name] = pd.Series(pd.NA, index=range(len(body)), dtype="str")
     return data.reset_index(drop=True)
