@@ -40,6 +40,7 @@ from estimation.bayes.dga_grid import (
     coarse_grid,
     explicit_grid,
     integer_grid,
+    lower_start,
     mass_beyond,
     tail_bound,
 )
@@ -51,6 +52,8 @@ PRIORS = ("1/N", "uniform")
 OPTIONS = ("delta", "Nmissing_max", "grid", "tail", "prior", "n_draws", "top", "cores")
 #: A user's grid that leaves more than this posterior mass beyond it earns a warning.
 TRUNCATION_WARNING = 0.01
+#: The default grid leaves off at most ``tail * LOWER_TAIL`` of posterior mass at its lower end.
+LOWER_TAIL = 1e-3
 
 
 def log_prior_of_N(prior: str, N: np.ndarray) -> np.ndarray:  # noqa: N802 - field's name
@@ -152,14 +155,18 @@ class DGA(Estimator):
         grid = self.grid()
         warnings: list[str] = []
         if grid is None:
-            bound, tail = tail_bound(coarse, coarse_prob, tol)
-            grid = adaptive_grid(max(bound, 1))
-            if tail >= tol:
+            bound, tail, reached = tail_bound(coarse, coarse_prob, tol)
+            # the lower end is cut far tighter than the upper: its mass is left out, not truncated
+            start, below = lower_start(coarse, coarse_prob, tol * LOWER_TAIL)
+            grid = adaptive_grid(max(bound, 1), start=start)
+            if not reached:
                 warnings.append(
-                    f"the posterior of N has a very heavy tail: {tail:.1e} of its mass lies "
-                    f"beyond N = {self.table.n + bound:,}, where the grid stops"
+                    f"the posterior of N does not die away: {tail:.1%} of its mass lies between "
+                    f"Nmissing = {bound // 10:,} and {bound:,}, where the grid stops; the "
+                    "estimate depends on that bound (is the prior on N improper for this table?)"
                 )
         else:
+            below = 0.0
             tail = mass_beyond(coarse, coarse_prob, grid.bound)
             if tail > TRUNCATION_WARNING:
                 warnings.append(
@@ -167,9 +174,11 @@ class DGA(Estimator):
                     f"of N lies beyond N = {self.table.n + grid.bound:,} (raise Nmissing_max)"
                 )
         post = self._posterior(grid)
-        return self._summarise(post, grid, tail, warnings)
+        return self._summarise(post, grid, tail, below, warnings)
 
-    def _summarise(self, post: DgaPosterior, grid: Grid, tail: float, warnings: list[str]) -> Fit:
+    def _summarise(
+        self, post: DgaPosterior, grid: Grid, tail: float, below: float, warnings: list[str]
+    ) -> Fit:
         settings = self.settings
         alpha = (1 - settings.level) / 2
         median, lower, upper = post.quantile([0.5, alpha, 1 - alpha])
@@ -201,6 +210,7 @@ class DGA(Estimator):
                 "Nmissing_min": int(grid.nmissing[0]),
                 "Nmissing_max": grid.bound,
                 "tail_mass_beyond": tail,
+                "mass_left_below": below,
             },
         }
         return Fit(

@@ -113,14 +113,15 @@ def coarse_grid(observed: int) -> Grid:
     return Grid(x, quadrature_weights(x), "coarse")
 
 
-def adaptive_grid(bound: int, spacing: float = SPACING) -> Grid:
-    """Integers to :data:`INTEGER_PART`, then relative ``spacing``, up to ``bound``."""
+def adaptive_grid(bound: int, start: int = 0, spacing: float = SPACING) -> Grid:
+    """Integers to :data:`INTEGER_PART`, then relative ``spacing``, from ``start`` to ``bound``."""
     x = geometric_grid(INTEGER_PART, bound, spacing)
+    x = x[x >= min(start, bound)]
     _check_size(x.size)
     return Grid(x, quadrature_weights(x), "adaptive")
 
 
-def tail_bound(coarse: Grid, prob: np.ndarray, tol: float) -> tuple[int, float]:
+def tail_bound(coarse: Grid, prob: np.ndarray, tol: float) -> tuple[int, float, bool]:
     """Smallest coarse point beyond which the posterior mass is below ``tol``.
 
     Parameters
@@ -134,13 +135,31 @@ def tail_bound(coarse: Grid, prob: np.ndarray, tol: float) -> tuple[int, float]:
 
     Returns
     -------
-    bound, tail
-        The bound (the cap if ``tol`` is never reached) and the mass beyond it.
+    bound, tail, reached
+        The bound and the mass beyond it; if ``tol`` is not reached before the
+        coarse grid ends, the end of the grid, the mass in its last decade (a lower
+        bound on what lies beyond: the posterior has not decayed) and ``False``.
     """
-    beyond = np.r_[np.cumsum(prob[::-1])[::-1][1:], 0.0]  # mass strictly beyond each point
+    beyond = np.cumsum(prob[::-1])[::-1][1:]  # mass strictly beyond each point but the last
     ok = np.flatnonzero(beyond < tol)
-    i = int(ok[0]) if ok.size else coarse.nmissing.size - 1
-    return int(coarse.nmissing[i]), float(beyond[i])
+    if ok.size:
+        i = int(ok[0])
+        return int(coarse.nmissing[i]), float(beyond[i]), True
+    end = coarse.nmissing[-1]
+    return int(end), float(prob[coarse.nmissing > end / 10].sum()), False
+
+
+def lower_start(coarse: Grid, prob: np.ndarray, tol: float) -> tuple[int, float]:
+    """Largest coarse point below which the posterior mass is under ``tol``.
+
+    Returns
+    -------
+    start, mass
+        The point and the posterior mass strictly below it.
+    """
+    below = np.r_[0.0, np.cumsum(prob)[:-1]]  # mass strictly below each point
+    i = int(np.flatnonzero(below < tol)[-1])
+    return int(coarse.nmissing[i]), float(below[i])
 
 
 def mass_beyond(coarse: Grid, prob: np.ndarray, bound: float) -> float:

@@ -191,6 +191,23 @@ def test_default_grid_reaches_negligible_tail_and_agrees_with_integer_grid(refer
         assert getattr(default, field) == pytest.approx(getattr(exact, field), rel=0.002)
 
 
+def test_default_grid_leaves_off_only_negligible_mass_at_its_lower_end(reference_table):
+    """On dga_MY5 the posterior sits far above Nmissing = 0 (R dga's example: N about 620),
+    so the default grid starts above 0 leaving off less than 1e-9 of the mass."""
+    res = estimate(reference_table("dga_MY5"), "dga", seed=1)
+    grid = res.diagnostics["grid"]
+    assert grid["Nmissing_min"] > 0 and grid["mass_left_below"] < 1e-9
+
+
+def test_improper_posterior_is_flagged(reference_table):
+    """With a flat prior on N the saturated graph's posterior of N falls off only like
+    N^(delta - 2^t delta) = N^-0.875 on 3 lists: not summable, so the default grid hits its
+    end and the result says that the estimate depends on it."""
+    res = estimate(reference_table("Korea"), "dga", seed=1, options={"prior": "uniform"})
+    assert any("does not die away" in w for w in res.warnings)
+    assert not estimate(reference_table("Korea"), "dga", seed=1).warnings
+
+
 def test_lists_order_does_not_matter(reference_table):
     """Averaging over all graphs is invariant to relabelling the lists. Tolerance 1e-9."""
     table = reference_table("Western")
