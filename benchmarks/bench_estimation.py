@@ -22,12 +22,14 @@ import platform
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from estimation.registry import estimate  # noqa: E402
+from estimation.result import EstimateResult  # noqa: E402
 from estimation.table_io import read_capture_table  # noqa: E402
 
 TABLES = REPO / "data" / "capture_tables"
@@ -35,15 +37,18 @@ RESULTS = REPO / "benchmarks" / "results" / "estimation.md"
 METHODS = ("independence", "stepwise", "aic-stepwise", "bic")
 
 
-def timed(fn: Callable[[], object], repeat: int) -> tuple[float, float, object]:
-    """Best wall time over ``repeat`` runs, the CPU time of that run, and its value."""
-    best = (float("inf"), float("inf"), None)
+def timed(
+    fn: Callable[[], EstimateResult], repeat: int
+) -> tuple[float, float, EstimateResult]:
+    """Best wall time over ``repeat`` runs, the CPU time of that run, and its result."""
+    best: tuple[float, float, EstimateResult] | None = None
     for _ in range(repeat):
         wall0, cpu0 = time.perf_counter(), time.process_time()
         value = fn()
         wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
-        if wall < best[0]:
+        if best is None or wall < best[0]:
             best = (wall, cpu, value)
+    assert best is not None
     return best
 
 
@@ -64,29 +69,29 @@ def main() -> None:
         table = read_capture_table(TABLES / f"{name}.csv")
         for method in METHODS:
             for interval in ("none", "profile"):
-                wall, cpu, res = timed(
-                    lambda t=table, m=method, i=interval: estimate(t, m, interval=i), repeat
-                )
+                wall, cpu, res = timed(partial(estimate, table, method, interval=interval), repeat)
                 extra = ""
                 if method == "bic" and interval == "none":
-                    d = res.diagnostics  # type: ignore[attr-defined]
-                    extra = f"{d['search']}: {d['models_fitted']:,} of {d['models_total']:,} fitted"
+                    d = res.diagnostics
+                    extra = (
+                        f"; {d['search']}: {d['models_fitted']:,} of "
+                        f"{d['models_total']:,} fitted"
+                    )
                 rows.append(
                     (name, f"{table.t}", method, interval, wall, cpu,
-                     f"N = {res.estimate:,.0f}; {extra}")  # type: ignore[attr-defined]
+                     f"N = {res.estimate:,.0f}{extra}")
                 )
 
     uk5 = read_capture_table(TABLES / "UKdat_5.csv")
     for method, jobs in (("stepwise", 1), ("stepwise", 2), ("bic", 1)):
-        wall, cpu, res = timed(
-            lambda m=method, j=jobs: estimate(
-                uk5, m, interval="bootstrap", boot=boot, seed=1, options={"n_jobs": j}
-            ),
-            1,
+        run = partial(
+            estimate, uk5, method, interval="bootstrap", boot=boot, seed=1,
+            options={"n_jobs": jobs},
         )
+        wall, cpu, res = timed(run, 1)
         rows.append(
             ("UKdat_5", "5", method, f"bootstrap B={boot}, n_jobs={jobs}", wall, cpu,
-             f"N = {res.estimate:,.0f} [{res.lower:,.0f}, {res.upper:,.0f}]")  # type: ignore[attr-defined]
+             f"N = {res.estimate:,.0f} [{res.lower:,.0f}, {res.upper:,.0f}]")
         )
 
     header = "| table | lists | method | interval | wall s | CPU s | result |"
