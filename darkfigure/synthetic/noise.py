@@ -15,8 +15,9 @@ import pandas as pd
 
 from darkfigure.synthetic.names import VARIANTS
 
-#: Row kinds written to the truth: a real encounter, an exact duplicate of one,
-#: or an invalid row (a badly keyed copy of a real encounter).
+#: Row kinds written to the truth: a real encounter, a duplicate of one (the same
+#: person keyed in twice under two references), or an invalid row (a badly keyed
+#: copy of a real encounter, which makes intake quarantine the whole return).
 ORIGINAL, DUPLICATE, INVALID = "original", "duplicate", "invalid"
 
 
@@ -85,7 +86,7 @@ def noisy_records(
     pandas.DataFrame
         The schema fields as strings (``record_ref`` left to the writer), plus
         ``person_id``, ``org_code``, ``quarter``, ``list``, ``row_kind`` and
-        ``encounter`` (shared by a row and its duplicate).
+        ``encounter`` (a row number, for a stable order).
     """
     s = settings or NoiseSettings()
     rec = records.merge(people, on="person_id", how="left", validate="many_to_one")
@@ -139,14 +140,14 @@ def noisy_records(
             "quarter": rec["quarter"].to_numpy(),
             "list": rec["list"].to_numpy(),
             "row_kind": ORIGINAL,
-            # Identifies the encounter: a duplicate shares it, so shares its record_ref.
             "encounter": np.arange(n),
         }
     )
     dups = out[rng.random(n) < s.duplicate].assign(row_kind=DUPLICATE)
     bad = _invalid(rng, out[rng.random(n) < s.invalid])
-    bad["encounter"] = n + np.arange(len(bad))
-    return pd.concat([out, dups, bad], ignore_index=True)
+    extra = pd.concat([dups, bad], ignore_index=True)
+    extra["encounter"] = n + np.arange(len(extra))
+    return pd.concat([out, extra], ignore_index=True)
 
 
 def _variants(rng: np.random.Generator, names: np.ndarray, rate: float) -> np.ndarray:

@@ -95,7 +95,7 @@ class Organisation:
     share: float = 0.0
 
 
-def build_organisations(areas: tuple[str, ...]) -> list[Organisation]:
+def build_organisations(areas: tuple[str, ...], *, compact: bool = False) -> list[Organisation]:
     """Every organisation that records victims exploited in ``areas``.
 
     From the organisation register (:func:`collection.reference.organisations`):
@@ -106,6 +106,9 @@ def build_organisations(areas: tuple[str, ...]) -> list[Organisation]:
     ----------
     areas
         Force areas (ONS codes) of the synthetic nation.
+    compact
+        Keep only the largest national partner of each list and no forces
+        outside ``areas`` (few organisations, for a quick demo).
 
     Returns
     -------
@@ -125,6 +128,14 @@ def build_organisations(areas: tuple[str, ...]) -> list[Organisation]:
             orgs.append(Organisation(code, reg.name, "LA", tuple(sorted(councils[code]))))
         elif code in _NATIONAL_SHARE:
             orgs.append(Organisation(code, reg.name, reg.list_code, (), _NATIONAL_SHARE[code]))
+    if compact:
+        largest: dict[str, Organisation] = {}
+        for org in orgs:
+            if not org.areas and org.list != "PF" and org.share > largest.get(
+                org.list, Organisation("", "", "")
+            ).share:
+                largest[org.list] = org
+        orgs = [o for o in orgs if o.areas or largest.get(o.list) is o]
     return orgs
 
 

@@ -50,7 +50,7 @@ class PopulationSettings:
         Share of victims who are male.
     """
 
-    visibility_sd: float = 0.3
+    visibility_sd: float = 0.2
     child_share: float = 0.42
     male_share: float = 0.76
 

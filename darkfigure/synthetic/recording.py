@@ -54,14 +54,14 @@ class RecordingModel:
         }
     )
     referrals: dict[tuple[str, str], float] = field(
-        default_factory=lambda: {("PF", "GO"): 0.9, ("LA", "NG"): 0.5, ("PF", "NCA"): 1.2,
-                                 ("NG", "GP"): 0.7}
+        default_factory=lambda: {("PF", "GO"): 1.5, ("LA", "NG"): 1.2, ("PF", "NCA"): 1.5,
+                                 ("NG", "GP"): 1.2}
     )
     child_effect: dict[str, float] = field(
-        default_factory=lambda: {"LA": 0.5, "GO": -0.3}
+        default_factory=lambda: {"LA": 0.4, "GO": -0.2}
     )
     foreign_effect: dict[str, float] = field(
-        default_factory=lambda: {"GO": 0.4, "LA": -0.2}
+        default_factory=lambda: {"GO": 0.3, "LA": -0.1}
     )
     repeat: float = 0.04
     home_force: float = 0.93

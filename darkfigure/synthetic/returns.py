@@ -1,12 +1,12 @@
 """Writing the synthetic returns: one file per organisation per quarter.
 
 Columns and their order come from :mod:`collection.schema`.  Most organisations
-send CSV, a few XLSX; some write dates as DD/MM/YYYY.  Organisations with no
-encounter in a quarter send a nil return (the header only).  A couple of first
-attempts are broken (a truncated workbook, a file on an old template) and are
-followed by a corrected resubmission, as happens in practice: intake must
-quarantine the first and accept the second.  A manifest lists every file in
-the order to submit them.
+send CSV, a few XLSX; some write dates as DD/MM/YYYY.  As in practice, some
+first attempts fail and are followed by a corrected resubmission: a return with
+invalid rows (intake quarantines it), and in the last quarter two broken files
+(a truncated workbook and a file on an old template, which intake refuses).
+``returns/manifest.csv`` lists every file in the order to submit them, with
+what intake should do with it (``expected``: loaded, quarantined or refused).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import pandas as pd
 from openpyxl import Workbook
 
 from collection.schema import FIELD_NAMES
+from darkfigure.synthetic.noise import INVALID
 from darkfigure.synthetic.organisations import Organisation
 
 #: Organisations (by name) that send their returns as Excel workbooks.
@@ -53,21 +54,18 @@ def quarters_of(years: list[int]) -> list[str]:
 
 
 def assign_record_refs(rows: pd.DataFrame) -> pd.DataFrame:
-    """Give each encounter the organisation's own reference, ``<ORG>-<year>-<seq>``.
+    """Give each row the organisation's own reference, ``<ORG>-<year>-<seq>``.
 
-    A duplicate row shares its original's reference; numbering follows the date
-    an organisation met the person.
+    Numbering follows the date an organisation met the person; a person keyed in
+    twice gets two references, as in a real case system.
     """
     rows = rows.sort_values(["org_code", "quarter", "first_encountered", "encounter"],
                             kind="stable")
     year = rows["quarter"].str[:4]
-    first = ~rows.duplicated(["org_code", "encounter", "quarter"])
-    key = rows["org_code"] + "|" + year
-    seq = first.groupby(key).cumsum()
-    refs = rows["org_code"] + "-" + year + "-" + seq.astype(int).map("{:06d}".format)
-    rows = rows.assign(record_ref=refs.where(first))
-    rows["record_ref"] = rows.groupby(["org_code", "quarter", "encounter"])["record_ref"].ffill()
-    return rows
+    seq = rows.groupby([rows["org_code"], year]).cumcount() + 1
+    return rows.assign(
+        record_ref=rows["org_code"] + "-" + year + "-" + seq.map("{:06d}".format)
+    )
 
 
 def write_returns(
@@ -76,7 +74,7 @@ def write_returns(
     organisations: list[Organisation],
     quarters: list[str],
     *,
-    nil_returns: bool = True,
+    nil_returns: bool = False,
     broken: bool = True,
 ) -> tuple[list[WrittenReturn], pd.DataFrame]:
     """Write every organisation's return for every quarter under ``out/returns``.
@@ -92,9 +90,12 @@ def write_returns(
     quarters
         Quarters to write, in order.
     nil_returns
-        Write a header-only file for an organisation with nothing to report.
+        Write a header-only file for an organisation with nothing to report
+        (intake refuses those today, so off by default).
     broken
-        Add the broken first attempts in the last quarter.
+        Add the broken first attempts in the last quarter.  A return with
+        invalid rows is always written twice: as sent (quarantined at intake)
+        and corrected.
 
     Returns
     -------
@@ -104,6 +105,7 @@ def write_returns(
     """
     rows = _localise_dates(rows).reset_index(drop=True)
     body = rows[list(FIELD_NAMES)].astype(str).to_numpy(dtype=object)
+    kinds = rows["row_kind"].to_numpy()
     groups = rows.groupby(["org_code", "quarter"], sort=False).indices
     written: list[WrittenReturn] = []
     truth_paths: list[np.ndarray] = []
@@ -117,20 +119,31 @@ def write_returns(
             if idx is None and not nil_returns:
                 continue
             fmt = "xlsx" if org.name in XLSX_SENDERS else "csv"
-            lines = body[idx].tolist() if idx is not None else []
+            idx = np.asarray(idx if idx is not None else [], dtype=int)
+            invalid = kinds[idx] == INVALID
+            first_try = None
             if (org.code, quarter) in broken_for:
-                kind = broken_for[(org.code, quarter)]
-                path = folder / f"{org.code}_{quarter}_attempt1.{fmt}"
-                note = _write_broken(path, lines, kind, fmt)
-                written.append(_entry(out, path, org, quarter, fmt, len(lines), "broken", note))
+                first_try = folder / f"{org.code}_{quarter}_attempt1.{fmt}"
+                note = _write_broken(first_try, body[idx[~invalid]].tolist(),
+                                     broken_for[(org.code, quarter)], fmt)
+                written.append(_entry(out, first_try, org, quarter, fmt, int((~invalid).sum()),
+                                      "refused", note))
+            elif invalid.any():
+                # The return with invalid rows is quarantined; a corrected one follows.
+                first_try = folder / f"{org.code}_{quarter}_attempt1.{fmt}"
+                _write(first_try, list(FIELD_NAMES), body[idx].tolist(), fmt)
+                written.append(_entry(out, first_try, org, quarter, fmt, len(idx),
+                                      "quarantined", f"{int(invalid.sum())} invalid row(s)"))
+                truth_paths.append(np.full(len(idx), str(first_try.relative_to(out)), object))
+                truth_index.append(idx)
+            keep = idx[~invalid]
             path = folder / f"{org.code}_{quarter}.{fmt}"
-            _write(path, list(FIELD_NAMES), lines, fmt)
-            note = "resubmission after a broken file" if (org.code, quarter) in broken_for else (
-                "nil return" if idx is None else "")
-            written.append(_entry(out, path, org, quarter, fmt, len(lines), "ok", note))
-            if idx is not None:
-                truth_paths.append(np.full(len(idx), str(path.relative_to(out)), dtype=object))
-                truth_index.append(np.asarray(idx))
+            _write(path, list(FIELD_NAMES), body[keep].tolist(), fmt)
+            note = "corrected resubmission" if first_try else ("nil return" if not len(keep)
+                                                               else "")
+            written.append(_entry(out, path, org, quarter, fmt, len(keep), "loaded", note))
+            truth_paths.append(np.full(len(keep), str(path.relative_to(out)), dtype=object))
+            truth_index.append(keep)
     order = np.concatenate(truth_index) if truth_index else np.array([], dtype=int)
     truth = pd.DataFrame({
         "path": np.concatenate(truth_paths) if truth_paths else [],
