@@ -25,11 +25,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 from scipy.special import gammaln
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from estimation.bayes.graphs import DecomposableGraph, clique_coefficients, decomposable_graphs
 
@@ -37,6 +39,17 @@ from estimation.bayes.graphs import DecomposableGraph, clique_coefficients, deco
 BLOCK_ENTRIES = 1 << 18
 #: Log weights more than this far below the largest are clipped before ``exp`` (e^-690 ~ 1e-300).
 UNDERFLOW = -690.0
+
+
+@cache
+def _blas() -> ThreadpoolController:
+    """The loaded BLAS/OpenMP pools, found once (finding them takes milliseconds)."""
+    return ThreadpoolController()
+
+
+def _one_blas_thread() -> AbstractContextManager[object]:
+    """Context in which BLAS runs single-threaded."""
+    return _blas().limit(limits=1)
 
 
 @dataclass(frozen=True)
@@ -203,7 +216,7 @@ class DgaPosterior:
         ``g`` may be several graphs: then one row per graph, computed together.
         """
         rows = np.atleast_1d(np.asarray(g, dtype=np.int64))
-        with threadpool_limits(1):  # a few rows: BLAS threads only add overhead
+        with _one_blas_thread():  # a few rows: BLAS threads only add overhead
             x = self.weights.block(rows, self.nmissing, self.log_prior)
         x -= x.max(axis=1, keepdims=True)
         w = np.exp(x)
@@ -268,7 +281,7 @@ def bma_posterior(
 
     for _ in range(2):
         # Small skinny products: BLAS threads cost more than they save, so thread by block.
-        with threadpool_limits(1):
+        with _one_blas_thread():
             if cores > 1 and len(bounds) > 1:
                 with ThreadPoolExecutor(cores) as pool:
                     parts = list(pool.map(run, bounds))
