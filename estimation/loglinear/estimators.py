@@ -48,6 +48,9 @@ class LoglinearEstimator(Estimator):
     """Shared machinery: fit the chosen model, add the interval and diagnostics."""
 
     family = "log-linear"
+    #: Model masks are 64-bit integers over the t(t-1)/2 pairs (45 at 10 lists),
+    #: and the design has 2**t - 1 rows.
+    max_lists = 10
 
     @abstractmethod
     def choose(self) -> tuple[tuple[Term, ...], dict[str, Any]]:

@@ -105,7 +105,7 @@ def _stepwise(table: CaptureTable, threshold: float) -> Selection:
     model = 0
     fits = space.fit(np.zeros(1, np.int64))
     if not fits.admissible[0]:
-        raise ValueError(next(iter(fits.reasons.values())))
+        return _main_effects_only(table, fits.reasons[0])
     coef = fits.coef[0]
     path: list[dict[str, Any]] = []
     skipped: dict[str, str] = {}
@@ -165,7 +165,7 @@ def _aic_stepwise(table: CaptureTable, wald: float) -> Selection:
     model = 0
     fits = space.fit(np.zeros(1, np.int64))
     if not fits.admissible[0]:
-        raise ValueError(next(iter(fits.reasons.values())))
+        return _main_effects_only(table, fits.reasons[0])
     coef = fits.coef[0]
     aic = float(fits.neg2loglik[0] + 2 * space.n_params(fits.models)[0])
     estimate = float(fits.estimate[0])
@@ -203,6 +203,20 @@ def _aic_stepwise(table: CaptureTable, wald: float) -> Selection:
         model |= 1 << k
         coef, aic, estimate = fits.coef[best], float(aics[best]), float(fits.estimate[best])
     return Selection(_ordered(space, path), estimate, tuple(path), stop, skipped)
+
+
+def _main_effects_only(table: CaptureTable, reason: str) -> Selection:
+    """When even main effects fail the check, no enlarged model passes it either.
+
+    Existence is inherited by sub-models, so every larger model fails too; the
+    selection stops at main effects, fitted by extended MLE if N is still
+    identifiable (as SparseMSE fits main effects without a check).
+    """
+    fit = fit_terms(table, ())
+    if not math.isfinite(fit.estimate):
+        raise ValueError(reason)
+    stop = f"main effects only: {reason}"
+    return Selection((), fit.estimate, (), stop, {"(main effects)": reason})
 
 
 def _admissible(
