@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from estimation.registry import available
-
 NOTES = {
     "aic-stepwise": "The Home Office 2014 method: adds the pairs of agencies whose lists "
                     "overlap more or less than chance, one at a time, while the fit improves.",
@@ -23,9 +21,12 @@ NOTES = {
     "Mt": "Agencies differ in how likely they are to record a victim; each records "
           "independently of the others.",
 }
-FAMILY_NOTES = {
-    "closed-population": "Allows some victims to be easier to find than others "
-                         "(heterogeneity), in the form given.",
+#: Rcapture's heterogeneity models, by name prefix.
+PREFIX_NOTES = {
+    "Mth": "Agencies differ, and some victims are easier to find than others for every "
+           "agency (heterogeneity); the name says the form assumed.",
+    "Mh": "Some victims are easier to find than others for every agency (heterogeneity); "
+          "the name says the form assumed.",
 }
 
 GUIDE = """
@@ -45,7 +46,5 @@ def method_note(name: str) -> str:
     """What a method assumes, in a sentence."""
     if name in NOTES:
         return NOTES[name]
-    cls = available().get(name)
-    if cls is None:
-        return ""
-    return FAMILY_NOTES.get(cls.family, cls.title)
+    # No registry import here: policymakers' pages must not pay for loading PyMC.
+    return next((note for prefix, note in PREFIX_NOTES.items() if name.startswith(prefix)), "")

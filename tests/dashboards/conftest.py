@@ -15,6 +15,19 @@ import warehouse_fixture  # noqa: E402
 APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashes():
+    """Argon2 at its lowest cost for the fixture accounts: tests check rules, not work factor."""
+    from argon2 import PasswordHasher
+
+    from darkfigure import auth
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr(auth, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024))
+    yield
+    mp.undo()
+
+
 @pytest.fixture(scope="session")
 def built_warehouse(tmp_path_factory) -> warehouse_fixture.FixtureWarehouse:
     """The fixture warehouse, built once per test session (read-only tests share it)."""
