@@ -10,20 +10,20 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+from warehouse_fixture import PASSWORD
 
 from dashboards import ui
-from warehouse_fixture import PASSWORD
 
 APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
 POLICY_PAGES = ["views/overview.py", "views/breakdowns.py", "views/methods.py"]
 ANALYSIS_PAGES = ["views/data_status.py", "views/capture.py", "views/estimate.py",
                   "views/runs.py", "views/returns.py"]
 BAD_CSV = (
-    "record_ref,first_encountered,given_name,family_name,date_of_birth,estimated_age,sex,"
-    "nationality,exploitation_types,age_group,force_area,nrm_referred\n"
-    "B-1,2024-01-14,Ana,Smith,1994-03-02,,female,XXX,labour,adult,E23000036,yes\n"
-    "B-2,2024-02-01,Jo,Brown,,31,male,GBR,labour,adult,E23000036,maybe\n"
-).encode()
+    b"record_ref,first_encountered,given_name,family_name,date_of_birth,estimated_age,sex,"
+    b"nationality,exploitation_types,age_group,force_area,nrm_referred\n"
+    b"B-1,2024-01-14,Ana,Smith,1994-03-02,,female,XXX,labour,adult,E23000036,yes\n"
+    b"B-2,2024-02-01,Jo,Brown,,31,male,GBR,labour,adult,E23000036,maybe\n"
+)
 
 
 def _text(at: AppTest) -> str:
