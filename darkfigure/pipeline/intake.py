@@ -365,15 +365,11 @@ def issue_frame(frame: pd.DataFrame) -> pd.DataFrame:
 def record_frame(clean: pd.DataFrame) -> pd.DataFrame:
     """Clean records (identity stripped) in the columns of :data:`store.RECORD_COLUMNS`.
 
-    ``exploitation_types`` becomes a list of codes; ``row`` becomes ``row_number``.
+    ``row`` becomes ``row_number``; ``exploitation_types`` stays one
+    ``;``-joined string (split into a list by the database, in bulk).
     """
     leaked = [c for c in IDENTITY_FIELDS if c in clean.columns]
     if leaked:
         raise ValueError(f"identity columns {leaked} must be stripped before loading")
     frame = clean.rename(columns={"row": "row_number"})
-    types = frame["exploitation_types"]
-    if types.map(lambda v: isinstance(v, str)).any():
-        types = types.map(lambda v: v.split(";") if isinstance(v, str) else v)
-    out = pd.DataFrame({c: frame[c] if c in frame.columns else None for c in store.RECORD_COLUMNS})
-    out["exploitation_types"] = types
-    return out
+    return pd.DataFrame({c: frame[c] if c in frame.columns else None for c in store.RECORD_COLUMNS})

@@ -141,7 +141,7 @@ def insert_records(
     ----------
     frame
         One row per record with the columns :data:`RECORD_COLUMNS`
-        (``exploitation_types`` a list of codes).
+        (``exploitation_types`` one ``;``-joined string of codes).
 
     Returns
     -------
@@ -157,7 +157,8 @@ def insert_records(
             INSERT INTO records
             SELECT nextval('record_id_seq'), ?, ?, ?, ?, row_number, record_ref,
                    first_encountered, sex, nationality, age_group,
-                   CAST(exploitation_types AS VARCHAR[]), force_area, nrm_referred
+                   string_split(CAST(exploitation_types AS VARCHAR), ';'), force_area,
+                   nrm_referred
             FROM _records ORDER BY row_number
             """,
             [submission_id, org_code, list_code, quarter],

@@ -42,9 +42,9 @@ def test_histories_in_a_year(records):
     """Each person's lists in 2025; person 4's 2024 police record does not count."""
     hist = capture_histories(records, parse_period("2025"))
     assert list(hist.columns) == ["LA", "NG", "PF", "GO", "GP", "NCA"]
-    assert hist.loc[0].tolist() == [1, 0, 1, 0, 0, 0]
-    assert hist.loc[2].tolist() == [1, 1, 1, 0, 0, 0]
-    assert hist.loc[4].tolist() == [0, 1, 0, 0, 0, 0]
+    assert list(hist.loc[0]) == [1, 0, 1, 0, 0, 0]
+    assert list(hist.loc[2]) == [1, 1, 1, 0, 0, 0]
+    assert list(hist.loc[4]) == [0, 1, 0, 0, 0, 0]
     assert len(hist) == 5
 
 

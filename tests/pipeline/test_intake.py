@@ -28,6 +28,9 @@ def test_load_records_keys_and_audit(settings, returns):
     assert _count(settings, "SELECT count(DISTINCT record_id) FROM match_keys") == 3
     assert _count(settings, "SELECT count(*) FROM match_keys") >= 3 * 4
     assert _count(settings, "SELECT list_code FROM records LIMIT 1") == "PF"
+    assert _count(
+        settings, "SELECT exploitation_types FROM records WHERE record_ref = 'P-3'"
+    ) == ["criminal"]
     assert _count(settings, "SELECT count(*) FROM audit_log WHERE action = 'submit.loaded'") == 1
     assert out.archive_path is not None and out.archive_path.read_bytes() == (
         returns["police"].read_bytes()
