@@ -39,6 +39,8 @@ from estimation.bayes.graphs import DecomposableGraph, clique_coefficients, deco
 BLOCK_ENTRIES = 1 << 18
 #: Log weights more than this far below the largest are clipped before ``exp`` (e^-690 ~ 1e-300).
 UNDERFLOW = -690.0
+#: Log weights this far above the first look's maximum would come near overflow: rescale.
+RESCALE = 600.0
 
 
 @cache
@@ -166,17 +168,20 @@ def _lgamma_shifted(nmissing: np.ndarray, offset: np.ndarray, out: np.ndarray) -
 
 
 def _sums(
-    weights: _LogWeights, nmissing: np.ndarray, log_prior: np.ndarray, top: float
+    weights: _LogWeights, coef: np.ndarray, nmissing: np.ndarray, log_prior: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, float]:
-    """Column and row sums of ``exp(log weight - top)`` over one slice of the grid."""
-    coef = weights.A.copy()
-    coef[:, -2] -= top  # the graphs' constant column: subtracts top inside the product
+    """Column and row sums of ``exp(coef @ B)`` over one slice of the grid, and its maximum.
+
+    ``coef`` is ``weights.A`` with the scale ``top`` taken off the graph constants.
+    """
     x = coef @ weights.rows(nmissing, log_prior)
     peak = float(x.max())
+    if peak >= RESCALE:  # exp would overflow: the caller sums again on this scale
+        return np.zeros(x.shape[1]), np.zeros(x.shape[0]), peak
     # exp is many times slower where it underflows, and terms below e^-690 are nothing.
     np.maximum(x, UNDERFLOW, out=x)
     np.exp(x, out=x)
-    return x.sum(axis=0), x.sum(axis=1), peak + top
+    return x.sum(axis=0), x.sum(axis=1), peak
 
 
 @dataclass(frozen=True)
@@ -275,11 +280,14 @@ def bma_posterior(
     width = max(64, BLOCK_ENTRIES // len(graphs))
     bounds = [(lo, min(lo + width, nmissing.size)) for lo in range(0, nmissing.size, width)]
 
-    def run(lo_hi: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, float]:
-        lo, hi = lo_hi
-        return _sums(weights, nmissing[lo:hi], log_prior[lo:hi], top)
-
     for _ in range(2):
+        coef = weights.A.copy()
+        coef[:, -2] -= top  # the graphs' constant column: takes the scale off inside the product
+
+        def run(lo_hi: tuple[int, int], coef: np.ndarray = coef) -> tuple:
+            lo, hi = lo_hi
+            return _sums(weights, coef, nmissing[lo:hi], log_prior[lo:hi])
+
         # Small skinny products: BLAS threads cost more than they save, so thread by block.
         with _one_blas_thread():
             if cores > 1 and len(bounds) > 1:
@@ -288,9 +296,9 @@ def bma_posterior(
             else:
                 parts = [run(b) for b in bounds]
         peak = max(p[2] for p in parts)
-        if peak - top < 600:  # far from overflow: done
+        if peak < RESCALE:  # far from overflow: done
             break
-        top = peak  # the coarse look missed a sharp peak: sum again on the true scale
+        top += peak  # the coarse look missed a sharp peak: sum again on the true scale
     col = np.concatenate([p[0] for p in parts])
     row = np.sum([p[1] for p in parts], axis=0)
     return DgaPosterior(

@@ -132,6 +132,21 @@ def test_graph_posterior_matches_explicit_marginal_likelihoods(reference_table, 
     np.testing.assert_allclose(post.model_prob, expected / expected.sum(), rtol=1e-9, atol=1e-15)
 
 
+def test_a_peak_between_the_first_look_points_is_summed_without_overflow(reference_table):
+    """The scale comes from a look at every 64th grid point; a prior spike of e^1000 at a
+    point between them must still give a finite posterior concentrated there, the same
+    with one thread or two."""
+    table = reference_table("Western")
+    nmissing = np.arange(3000)
+    log_prior = np.zeros(nmissing.size)
+    log_prior[1500 + 5] = 1000.0
+    one = bma_posterior(table.counts, 5, nmissing, 1 / 32, log_prior, cores=1)
+    two = bma_posterior(table.counts, 5, nmissing, 1 / 32, log_prior, cores=2)
+    assert np.all(np.isfinite(one.prob)) and one.prob[1505] == pytest.approx(1.0)
+    np.testing.assert_array_equal(one.prob, two.prob)
+    np.testing.assert_array_equal(one.model_prob, two.model_prob)
+
+
 # ------------------------------------------------------------- R dga figures
 def test_uk_five_lists_matches_r_dga(reference_table):
     """R: dga::bma.cr(Y, Nmissing = 0:27440, delta = 2^-5, graphs5) on UKdat_5 (prior 1/N):
