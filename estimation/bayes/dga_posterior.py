@@ -200,6 +200,10 @@ class DgaPosterior:
         Posterior probability of each graph (sums to 1), aligned with ``graphs``.
     graphs
         The decomposable graphs averaged over.
+    log_prior
+        Log prior (with any quadrature weight) at each grid point, as given.
+    weights
+        The log-weight evaluator, kept to compute one graph's posterior of N on demand.
     """
 
     nmissing: np.ndarray
