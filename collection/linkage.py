@@ -212,7 +212,9 @@ def link_records(
     records
         ``record_id, org_code, quarter``, one row per record.
     keys
-        ``record_id, key_type, key_hash``: the records' match keys.
+        ``record_id, key_type, key_hash``: the records' match keys.  ``key_hash``
+        may be the hex digest or any stand-in for it with the same equalities
+        (e.g. a 64-bit hash of it, which the warehouse sends to save memory).
     rules
         The linkage rules; defaults to :class:`LinkageRules()`.
 
@@ -228,24 +230,24 @@ def link_records(
         raise ValueError("record_id must be unique")
     n = len(record_ids)
     report.n_records = n
-
     report.n_keys = len(keys)
-    index = pd.Index(record_ids)
-    pairs = _candidate_pairs(keys, index, rules, report)
-    org_quarter = pd.factorize(
-        records["org_code"].astype(str) + "|" + records["quarter"].astype(str)
-    )[0]
-    conflict = _conflicts(pairs, keys, index, rules)
-    edges, strong_edge = _accept(pairs, conflict, org_quarter, rules, report)
+
+    pairs = _candidate_pairs(keys, pd.Index(record_ids), rules, report)
+    org_code = pd.factorize(records["org_code"])[0].astype(np.int64)
+    quarter = pd.factorize(records["quarter"])[0].astype(np.int64)
+    org_quarter = org_code * (int(quarter.max(initial=0)) + 1) + quarter
+    vetoed = _conflicts(pairs, rules)
+    edges, strong_edge = _accept(pairs, vetoed, org_quarter, rules, report)
     labels = _components(n, edges, strong_edge, rules, report)
-    if len(conflict):
-        ca, cb = conflict["a"].to_numpy(dtype=np.int64), conflict["b"].to_numpy(dtype=np.int64)
+    if vetoed.size:
+        ca, cb = np.divmod(vetoed, n)
         joined = labels[ca] == labels[cb]
         report.persons_with_conflicts = int(len(np.unique(labels[ca][joined])))
 
     # Number persons by their smallest record_id: stable across runs on the same data.
-    first = pd.Series(record_ids).groupby(labels).transform("min").to_numpy()
-    person_id = pd.factorize(first, sort=True)[0]
+    first = np.full(labels.max() + 1 if n else 0, np.iinfo(np.int64).max)
+    np.minimum.at(first, labels, record_ids)
+    person_id = np.searchsorted(np.sort(first), first)[labels]
     person_records = pd.DataFrame(
         {
             "record_id": record_ids,
@@ -257,107 +259,120 @@ def link_records(
     return LinkageResult(person_records=person_records, report=report)
 
 
+@dataclass
+class _Pairs:
+    """Record pairs sharing a key value, on integer codes.
+
+    One row per (pair, key type): positions ``a < b``, key-type code ``t`` and
+    pair id ``pid = a * n + b``.  ``holds[code]`` marks the records that have a
+    key of that type at all (for rule 3).
+    """
+
+    a: np.ndarray
+    b: np.ndarray
+    t: np.ndarray
+    pid: np.ndarray
+    type_names: list[str]
+    holds: dict[int, np.ndarray]
+
+
 def _candidate_pairs(
     keys: pd.DataFrame,
     index: pd.Index,
     rules: LinkageRules,
     report: LinkageReport,
-) -> pd.DataFrame:
-    """Record pairs (positions ``a < b``) sharing a key value, one row per key type."""
+) -> _Pairs:
+    """Every pair of records sharing a (non-giant) key value (rule 1 applied)."""
+    n = max(len(index), 1)
     node = index.get_indexer(pd.Index(keys["record_id"].to_numpy(dtype=np.int64)))
     known = node >= 0  # keys of records not in this linkage are ignored
-    frame = pd.DataFrame(
-        {
-            "node": node[known],
-            "key_type": keys["key_type"].to_numpy()[known],
-            "key_hash": keys["key_hash"].to_numpy()[known],
-        }
-    ).drop_duplicates()
-    group = frame.groupby(["key_type", "key_hash"], sort=False, observed=True)["node"]
-    size = group.transform("size").to_numpy()
-    giant = size > rules.max_key_records
+    node = node[known].astype(np.int64)
+    tcode_raw, type_index = pd.factorize(keys["key_type"].to_numpy()[known])
+    tcode = tcode_raw.astype(np.int64)
+    type_names = [str(x) for x in type_index]
+    hcode = pd.factorize(keys["key_hash"].to_numpy()[known])[0].astype(np.int64)
+    holds = {}
+    for code in range(len(type_names)):
+        has = np.zeros(n, dtype=bool)
+        has[node[tcode == code]] = True
+        holds[code] = has
+    # A group is one (key type, key value); keep one row per (group, record).
+    gid = np.unique(tcode * (int(hcode.max(initial=0)) + 1) + hcode, return_inverse=True)[1]
+    gid = gid.astype(np.int64)
+    gtype = np.zeros(int(gid.max(initial=-1)) + 1, dtype=np.int64)
+    gtype[gid] = tcode
+    gid, node = np.divmod(np.unique(gid * n + node), n)
+    size = np.bincount(gid)
+    member = size[gid]
+    giant = member > rules.max_key_records
     if giant.any():
-        giants = frame[giant].groupby(["key_type", "key_hash"], observed=True).size()
-        for key_type, sizes in giants.groupby(level=0):
-            report.giant_keys[str(key_type)] = {
+        giant_groups = np.unique(gid[giant])
+        for code in np.unique(gtype[giant_groups]):
+            sizes = size[giant_groups[gtype[giant_groups] == code]]
+            report.giant_keys[type_names[code]] = {
                 "values": int(len(sizes)),
                 "largest": int(sizes.max()),
             }
-    shared = frame[(size >= 2) & ~giant]
-    if shared.empty:
-        return pd.DataFrame({"a": [], "b": [], "key_type": []})
-    shared = shared.assign(gid=shared.groupby(["key_type", "key_hash"], observed=True).ngroup())
-    pairs = shared[["gid", "node", "key_type"]].merge(
-        shared[["gid", "node"]], on="gid", suffixes=("_a", "_b")
-    )
-    pairs = pairs[pairs["node_a"] < pairs["node_b"]]
-    return pd.DataFrame(
-        {
-            "a": pairs["node_a"].to_numpy(),
-            "b": pairs["node_b"].to_numpy(),
-            "key_type": pairs["key_type"].to_numpy(),
-        }
-    ).drop_duplicates()
+    keep = (member >= 2) & ~giant
+    shared = pd.DataFrame({"gid": gid[keep], "node": node[keep]})
+    joined = shared.merge(shared, on="gid", suffixes=("_a", "_b"))
+    ja = joined["node_a"].to_numpy(dtype=np.int64)
+    jb = joined["node_b"].to_numpy(dtype=np.int64)
+    jt = gtype[joined["gid"].to_numpy(dtype=np.int64)]
+    lower = ja < jb
+    ntypes = max(len(type_names), 1)
+    pid, t = np.divmod(np.unique((ja[lower] * n + jb[lower]) * ntypes + jt[lower]), ntypes)
+    a, b = np.divmod(pid, n)
+    return _Pairs(a, b, t, pid, type_names, holds)
 
 
-def _conflicts(
-    pairs: pd.DataFrame, keys: pd.DataFrame, index: pd.Index, rules: LinkageRules
-) -> pd.DataFrame:
-    """Pairs ``(a, b)`` that rule 3 vetoes: they share key A, both hold key B, but not the same."""
+def _conflicts(pairs: _Pairs, rules: LinkageRules) -> np.ndarray:
+    """Pair ids vetoed by rule 3: sharing key A, both holding key B, not sharing it."""
     vetoed = []
     for shared_type, check_type in rules.conflicts:
-        candidates = pairs.loc[pairs["key_type"] == shared_type, ["a", "b"]]
-        if candidates.empty:
+        if shared_type not in pairs.type_names or check_type not in pairs.type_names:
             continue
-        holders = index.get_indexer(
-            pd.Index(keys.loc[keys["key_type"] == check_type, "record_id"].to_numpy())
-        )
-        has = np.zeros(len(index), dtype=bool)
-        has[holders[holders >= 0]] = True
-        both = candidates[has[candidates["a"].to_numpy()] & has[candidates["b"].to_numpy()]]
-        agree = pairs.loc[pairs["key_type"] == check_type, ["a", "b"]]
-        differ = both.merge(agree, on=["a", "b"], how="left", indicator=True)
-        vetoed.append(differ.loc[differ["_merge"] == "left_only", ["a", "b"]])
+        code_a = pairs.type_names.index(shared_type)
+        code_b = pairs.type_names.index(check_type)
+        has = pairs.holds[code_b]
+        both = (pairs.t == code_a) & has[pairs.a] & has[pairs.b]
+        candidates = pairs.pid[both]
+        vetoed.append(candidates[~np.isin(candidates, pairs.pid[pairs.t == code_b])])
     if not vetoed:
-        return pd.DataFrame({"a": [], "b": []}, dtype=np.int64)
-    return pd.concat(vetoed, ignore_index=True).drop_duplicates()
+        return np.empty(0, dtype=np.int64)
+    return np.unique(np.concatenate(vetoed))
 
 
 def _accept(
-    pairs: pd.DataFrame,
-    conflict: pd.DataFrame,
+    pairs: _Pairs,
+    vetoed: np.ndarray,
     org_quarter: np.ndarray,
     rules: LinkageRules,
     report: LinkageReport,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Apply rules 2 to 4: the accepted edges and whether each is strong."""
-    if pairs.empty:
+    """Apply rules 2 to 4: the accepted edges ``(a, b)`` and whether each is strong."""
+    if pairs.pid.size == 0:
         return np.empty((0, 2), dtype=np.int64), np.empty(0, dtype=bool)
-    is_strong = pairs["key_type"].isin(list(rules.strong_keys)).to_numpy()
-    by_pair = (
-        pairs.assign(strong=is_strong)
-        .groupby(["a", "b"], sort=False)
-        .agg(n_types=("key_type", "nunique"), strong=("strong", "any"))
-        .reset_index()
-    )
-    a = by_pair["a"].to_numpy(dtype=np.int64)
-    b = by_pair["b"].to_numpy(dtype=np.int64)
-    strong = by_pair["strong"].to_numpy(dtype=bool)
-    enough_weak = by_pair["n_types"].to_numpy() >= rules.min_weak_types
+    strong_codes = [i for i, name in enumerate(pairs.type_names) if name in rules.strong_keys]
+    row_strong = np.isin(pairs.t, strong_codes)
+    # rows are sorted by pair id, so each pair is one run of rows
+    pid, start, n_types = np.unique(pairs.pid, return_index=True, return_counts=True)
+    strong = np.logical_or.reduceat(row_strong, start)
+    a, b = pairs.a[start], pairs.b[start]
+    enough_weak = n_types >= rules.min_weak_types
     same_return = org_quarter[a] == org_quarter[b]
-    vetoed = by_pair.merge(conflict, on=["a", "b"], how="left", indicator=True)[
-        "_merge"
-    ].to_numpy() == "both"
+    veto = np.isin(pid, vetoed)
+    weak_ok = ~strong & enough_weak
     report.rejected_single_weak = int((~strong & ~enough_weak).sum())
-    report.rejected_conflict = int((~strong & enough_weak & vetoed).sum())
-    report.rejected_same_return = int((~strong & enough_weak & ~vetoed & same_return).sum())
-    accept = strong | (enough_weak & ~vetoed & ~same_return)
+    report.rejected_conflict = int((weak_ok & veto).sum())
+    report.rejected_same_return = int((weak_ok & ~veto & same_return).sum())
+    accept = strong | (weak_ok & ~veto & ~same_return)
     report.strong_links = int((accept & strong).sum())
     report.weak_links = int((accept & ~strong).sum())
-    accepted = by_pair.loc[accept, ["a", "b"]]
-    used = pairs.merge(accepted, on=["a", "b"])
+    used = np.isin(pairs.pid, pid[accept])
+    counts = np.bincount(pairs.t[used], minlength=len(pairs.type_names))
     report.links_by_key_type = {
-        str(k): int(v) for k, v in used["key_type"].value_counts().sort_index().items()
+        name: int(c) for name, c in sorted(zip(pairs.type_names, counts, strict=True)) if c
     }
     return np.column_stack([a[accept], b[accept]]), strong[accept]
 
@@ -398,12 +413,16 @@ def _label(n: int, edges: np.ndarray) -> np.ndarray:
 
 
 def _summarise(person_records: pd.DataFrame, report: LinkageReport) -> None:
-    per_person = person_records.groupby("person_id").agg(
-        n=("record_id", "size"), orgs=("org_code", "nunique")
-    )
-    report.n_persons = len(per_person)
-    report.cluster_sizes = _bucket(per_person["n"])
-    report.persons_by_orgs = _bucket(per_person["orgs"])
+    person = person_records["person_id"].to_numpy(dtype=np.int64)
+    org = pd.factorize(person_records["org_code"])[0].astype(np.int64)
+    n_records = np.bincount(person)
+    n_records = n_records[n_records > 0]
+    pairs = np.unique(person * (int(org.max(initial=0)) + 1) + org) // (int(org.max(initial=0)) + 1)
+    n_orgs = np.bincount(pairs)
+    n_orgs = n_orgs[n_orgs > 0]
+    report.n_persons = len(n_records)
+    report.cluster_sizes = _bucket(pd.Series(n_records))
+    report.persons_by_orgs = _bucket(pd.Series(n_orgs))
 
 
 def _bucket(values: pd.Series, top: int = 10) -> dict[str, int]:

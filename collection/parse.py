@@ -39,7 +39,9 @@ ROW = "row"
 #: Fields that are free text and NFC-normalised.
 TEXT_FIELDS = tuple(f.name for f in FIELDS if f.kind == "text")
 
-_SAVE_AS_CSV = "In Excel use File > Save As > 'CSV UTF-8 (Comma delimited) (*.csv)', or send the .xlsx."
+_SAVE_AS_CSV = ("In Excel use File > Save As > 'CSV UTF-8 (Comma delimited) (*.csv)', "
+                "or send the .xlsx.")
+_SEND_TEMPLATE = "Send the return as CSV UTF-8 or .xlsx, as made from the template."
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
@@ -127,16 +129,20 @@ def read_return_bytes(raw: bytes, file_name: str) -> RawReturn:
     digest = hashlib.sha256(raw).hexdigest()
     if not raw.strip():
         raise ReturnFileError(file_name, "the file is empty.",
-                              "Fill in the template (header row and one row per person) and send it again.")
+                              "Fill in the template (header row and one row per person) and send "
+                              "it again.")
     stamp: dict[str, str] = {}
     if raw.startswith(_ZIP_MAGIC):
         fmt = "xlsx"
         grid, first_row, stamp = xlsx_reader.read_sheet(raw, file_name, DATA_SHEET)
     elif raw.startswith(_OLE_MAGIC):
-        raise ReturnFileError(file_name, "is an old-style Excel .xls workbook, which is not accepted.",
-                              "Open it in Excel and save it as .xlsx (Excel Workbook) or as CSV UTF-8.")
+        raise ReturnFileError(file_name, "is an old-style Excel .xls workbook, which is not "
+                                         "accepted.",
+                              "Open it in Excel and save it as .xlsx (Excel Workbook) or as CSV "
+                              "UTF-8.")
     elif file_name.lower().endswith((".xlsx", ".xlsm")):
-        raise ReturnFileError(file_name, "is named as an Excel workbook but is not one (it is not a zip file).",
+        raise ReturnFileError(file_name, "is named as an Excel workbook but is not one (it is "
+                                         "not a zip file).",
                               "Send the .xlsx file as saved by Excel, or a CSV file named .csv.")
     else:
         fmt = "csv"
@@ -148,9 +154,11 @@ def read_return_bytes(raw: bytes, file_name: str) -> RawReturn:
 def _decode_check(raw: bytes, file_name: str) -> str:
     """Check the text encoding; return the codec for pandas."""
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise ReturnFileError(file_name, "is UTF-16 text ('Unicode Text'), not UTF-8.", _SAVE_AS_CSV)
+        raise ReturnFileError(file_name, "is UTF-16 text ('Unicode Text'), not UTF-8.",
+                              _SAVE_AS_CSV)
     if b"\x00" in raw[:65536]:
-        raise ReturnFileError(file_name, "contains binary data (NUL bytes): it is not a CSV text file.",
+        raise ReturnFileError(file_name, "contains binary data (NUL bytes): it is not a CSV text "
+                                         "file.",
                               "Send the return as CSV UTF-8 or .xlsx, as made from the template.")
     try:
         raw.decode("utf-8")
@@ -161,7 +169,8 @@ def _decode_check(raw: bytes, file_name: str) -> str:
             guess = "it looks like Windows-1252 ('ANSI') text"
         except UnicodeDecodeError:
             guess = "it is not text in any encoding darkfigure recognises"
-        raise ReturnFileError(file_name, f"is not UTF-8 text (first bad byte on line {line}); {guess}.",
+        raise ReturnFileError(file_name, f"is not UTF-8 text (first bad byte on line {line}); "
+                                         f"{guess}.",
                               _SAVE_AS_CSV) from None
     return "utf-8-sig"
 
@@ -182,14 +191,15 @@ def _read_csv_grid(raw: bytes, file_name: str) -> tuple[pd.DataFrame, int]:
         )
     except pd.errors.ParserError as err:
         match = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(err))
-        where = (f"row {match.group(2)} has {match.group(3)} cells but the header has {match.group(1)}"
+        where = (f"row {match.group(2)} has {match.group(3)} cells but the header has "
+                 f"{match.group(1)}"
                  if match else "its rows could not be split into cells")
         raise ReturnFileError(file_name, f"is not a well-formed CSV file: {where}.",
                               "Check for a stray comma or an unclosed quote (\") in that row, "
                               "or send the .xlsx instead.") from None
     except (pd.errors.EmptyDataError, UnicodeDecodeError, ValueError):
         raise ReturnFileError(file_name, "could not be read as a CSV file.",
-                              "Send the return as CSV UTF-8 or .xlsx, as made from the template.") from None
+                              _SEND_TEMPLATE) from None
     return grid, 1
 
 
@@ -205,7 +215,7 @@ def _column_letter(index: int) -> str:
 def _to_frame(grid: pd.DataFrame, first_row: int, file_name: str) -> pd.DataFrame:
     """Header checks, blank-row removal and cell clean-up of a grid of strings."""
     grid = grid.fillna("").astype("str")
-    grid.columns = range(grid.shape[1])
+    grid.columns = pd.RangeIndex(grid.shape[1])
     grid.index = pd.RangeIndex(first_row, first_row + len(grid))
     grid = grid.apply(lambda col: col.str.strip())
     blank = (grid == "").all(axis=1)
@@ -223,7 +233,8 @@ def _to_frame(grid: pd.DataFrame, first_row: int, file_name: str) -> pd.DataFram
         if not title:
             if (body[j] != "").any():
                 raise ReturnFileError(
-                    file_name, f"column {_column_letter(j)} has data but no header (row {header_row}).",
+                    file_name, f"column {_column_letter(j)} has data but no header (row "
+                               f"{header_row}).",
                     "Put the field name in the header cell or delete the column.")
             continue
         key = re.sub(r"[^a-z0-9]+", "_", title.lower()).strip("_")
@@ -240,25 +251,28 @@ def _to_frame(grid: pd.DataFrame, first_row: int, file_name: str) -> pd.DataFram
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         where = "; ".join(
-            f"{n} in columns " + ", ".join(_column_letter(j) for j, m in zip(keep, names, strict=True) if m == n)
+            f"{n} in columns "
+            + ", ".join(_column_letter(j) for j, m in zip(keep, names, strict=True) if m == n)
             for n in dupes)
         raise ReturnFileError(file_name, f"has duplicated columns: {where}.",
                               "Keep one column of each; delete the others.")
     missing = [n for n in REQUIRED_FIELDS if n not in names]
     if missing:
         raise ReturnFileError(
-            file_name, f"is missing required columns: {', '.join(missing)} (header is row {header_row}).",
+            file_name, f"is missing required columns: {', '.join(missing)} (header is row "
+                       f"{header_row}).",
             "Add them (the template has every column), or check the header spelling.")
     if body.empty:
         raise ReturnFileError(file_name, "has a header row but no data rows.",
-                              "Add one row per person encountered in the quarter, below the header.")
+                              "Add one row per person encountered in the quarter, below the "
+                              "header.")
     data = pd.DataFrame({ROW: body.index.to_numpy(dtype="int64")})
     for name in FIELD_NAMES:
         if name in names:
             col = body[keep[names.index(name)]]
             if name in TEXT_FIELDS:
                 col = col.str.normalize("NFC")
-            data[name] = pd.Series(col.where(col != "").to_numpy(), dtype="str")
+            data[name] = col.where(col != "").reset_index(drop=True)
         else:
             data[name] = pd.Series(pd.NA, index=range(len(body)), dtype="str")
     return data.reset_index(drop=True)

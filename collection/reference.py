@@ -62,10 +62,11 @@ def organisations() -> dict[str, Organisation]:
     """All organisations by ``org_code``."""
     frame = _read("organisations.csv")
     return {
-        row.org_code: Organisation(
-            row.org_code, row.name, row.list_code, row.kind, row.home_force_area
+        str(rec["org_code"]): Organisation(
+            str(rec["org_code"]), str(rec["name"]), str(rec["list_code"]), str(rec["kind"]),
+            str(rec["home_force_area"]),
         )
-        for row in frame.itertuples(index=False)
+        for rec in frame.to_dict("records")
     }
 
 

@@ -130,7 +130,8 @@ def _instructions(ws, org_code: str, org_name: str, quarter: str) -> None:  # ty
         ("How", "One row per potential victim your organisation first encountered in the quarter, "
                 "on the 'Return' sheet, below the header. Do not rename, reorder or add columns; "
                 "leave a cell empty when the value is not known (never write 'unknown' in a name). "
-                "Type values, not formulas. Dates as YYYY-MM-DD or DD/MM/YYYY (day first, 4-digit year)."),
+                "Type values, not formulas. Dates as YYYY-MM-DD or DD/MM/YYYY (day first, "
+                "4-digit year)."),
         ("", ""),
     ]
     for row in lines:
@@ -150,7 +151,8 @@ def _instructions(ws, org_code: str, org_name: str, quarter: str) -> None:  # ty
                 allowed += f" (several allowed, separated by '{MULTI_SEPARATOR}')"
         else:
             allowed = ""
-        ws.append([f.name, f.label, "yes" if f.required else "no", f.description, f.example, allowed])
+        required = "yes" if f.required else "no"
+        ws.append([f.name, f.label, required, f.description, f.example, allowed])
     for letter, width in zip("ABCDEF", (22, 30, 10, 70, 18, 70), strict=True):
         ws.column_dimensions[letter].width = width
     for row in ws.iter_rows(min_row=1):
@@ -158,7 +160,9 @@ def _instructions(ws, org_code: str, org_name: str, quarter: str) -> None:  # ty
             cell.alignment = Alignment(wrap_text=True, vertical="top")
 
 
-def write_template(org_code: str, quarter: str, fmt: str = "xlsx", out: str | Path | None = None) -> Path:
+def write_template(
+    org_code: str, quarter: str, fmt: str = "xlsx", out: str | Path | None = None
+) -> Path:
     """Write a template file and return its path.
 
     Parameters

@@ -47,7 +47,8 @@ def read_sheet(raw: bytes, file_name: str, sheet: str) -> tuple[pd.DataFrame, in
         book = load_workbook(io.BytesIO(raw), read_only=True, data_only=False)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError, TypeError):
         raise ReturnFileError(file_name, "is not a readable Excel .xlsx workbook.",
-                              "Open it in Excel, save it as .xlsx (Excel Workbook), and send it again; "
+                              "Open it in Excel, save it as .xlsx (Excel Workbook), and send it "
+                              "again; "
                               "or send CSV UTF-8.") from None
     try:
         ws = book[sheet] if sheet in book.sheetnames else book.worksheets[0]
@@ -61,8 +62,10 @@ def read_sheet(raw: bytes, file_name: str, sheet: str) -> tuple[pd.DataFrame, in
                     where = f"{get_column_letter(cell.column)}{cell.row}"
                     raise ReturnFileError(
                         file_name,
-                        f"cell {where} of sheet '{ws.title}' holds a formula; formulas are not accepted.",
-                        "Replace formulas by their values (copy, then Paste Special > Values) and send it again.")
+                        f"cell {where} of sheet '{ws.title}' holds a formula; formulas are not "
+                        "accepted.",
+                        "Replace formulas by their values (copy, then Paste Special > Values) "
+                        "and send it again.")
                 texts.append(_cell_text(cell.value))
             row_no = next((c.row for c in cells if getattr(c, "row", None)), None)
             if not rows:

@@ -6,11 +6,14 @@ through the issue itself; they never quote a name or a date of birth.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
 from collection.reference import organisations
 from collection.schema import SCHEMA_VERSION
+from validation.normalise import distinct_mask, fold_name, map_distinct
 from validation.rules import RuleContext, register
 
 #: Values that stand for "no name" and must not be used for matching (lower case).
@@ -22,7 +25,7 @@ NAME_PLACEHOLDERS = frozenset({
 EARLIEST_BIRTH = pd.Timestamp(1900, 1, 1)
 
 
-def _concat(parts: list[pd.DataFrame | None]) -> pd.DataFrame | None:
+def _concat(parts: Sequence[pd.DataFrame | None]) -> pd.DataFrame | None:
     kept = [p for p in parts if p is not None and len(p)]
     return pd.concat(kept, ignore_index=True) if kept else None
 
@@ -257,11 +260,10 @@ def record_ref_previously_used(ctx: RuleContext) -> pd.DataFrame | None:
 
 def _identity_key(ctx: RuleContext) -> pd.Series:
     """Given name, family name and date of birth, case- and space-folded (null if any missing)."""
-    def fold(col: pd.Series) -> pd.Series:
-        return col.str.casefold().str.replace(r"\s+", " ", regex=True).str.strip()
-
-    born = ctx.typed["date_of_birth"].dt.strftime("%Y-%m-%d")
-    key = fold(ctx.data["given_name"]) + "|" + fold(ctx.data["family_name"]) + "|" + born
+    born = ctx.typed["date_of_birth"]
+    birth = (born.dt.year * 10000 + born.dt.month * 100 + born.dt.day).astype("Int64")
+    key = (map_distinct(ctx.data["given_name"], fold_name) + "|"
+           + map_distinct(ctx.data["family_name"], fold_name) + "|" + birth.astype("str"))
     return key.where(ctx.data["given_name"].notna() & ctx.data["family_name"].notna()
                      & ctx.typed["date_of_birth"].notna())
 
@@ -311,9 +313,11 @@ def name_placeholder(ctx: RuleContext) -> pd.DataFrame | None:
 
 def placeholder_mask(names: pd.Series) -> pd.Series:
     """True where a name cell holds a placeholder or digits."""
-    folded = names.str.casefold().str.strip()
-    return (folded.isin(NAME_PLACEHOLDERS) | folded.str.contains(r"\d", regex=True)).fillna(
-        False).astype(bool)
+    return distinct_mask(names, _is_placeholder)
+
+
+def _is_placeholder(name: str) -> bool:
+    return fold_name(name) in NAME_PLACEHOLDERS or any(c.isdigit() for c in name)
 
 
 @register("exploitation_unknown_with_others", severity="warning",

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import re
 
-import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from collection.reference import code_list, force_area_aliases
 from collection.schema import EXPLOITATION_TYPES, FIELD_NAMES
@@ -36,12 +37,30 @@ _SPLIT = re.compile(r"\s*[;,|]\s*")
 _ORDER = {code: i for i, code in enumerate(EXPLOITATION_TYPES)}
 
 
-def _map_distinct(values: pd.Series, func) -> pd.Series:  # type: ignore[no-untyped-def]
-    """Apply ``func`` to each distinct non-null value and map the result onto the rows."""
-    codes, uniques = pd.factorize(values)
-    mapped = np.array([func(str(v)) for v in uniques] + [None], dtype=object)
-    codes[codes < 0] = len(uniques)
-    return pd.Series(pd.array(mapped.take(codes), dtype="str"), index=values.index)
+def map_distinct(values: pd.Series, func) -> pd.Series:  # type: ignore[no-untyped-def]
+    """Apply ``func`` to each distinct non-null value and map the result onto the rows.
+
+    Arrow dictionary encoding finds the distinct values and ``take`` maps the
+    results back, so only distinct values pass through Python.
+    """
+    encoded = pc.dictionary_encode(pa.array(values.astype("str")))
+    results = [func(v) for v in encoded.dictionary.to_pylist()]
+    mapped = pc.take(pa.array(results, type=pa.large_string()), encoded.indices)
+    return pd.Series(mapped, dtype="str", index=values.index)
+
+
+def distinct_mask(values: pd.Series, predicate) -> pd.Series:  # type: ignore[no-untyped-def]
+    """``predicate`` of each distinct non-null value, mapped onto the rows (False where null)."""
+    encoded = pc.dictionary_encode(pa.array(values.astype("str")))
+    results = pa.array([bool(predicate(v)) for v in encoded.dictionary.to_pylist()],
+                       type=pa.bool_())
+    mapped = pc.fill_null(pc.take(results, encoded.indices), False)
+    return pd.Series(mapped.to_numpy(zero_copy_only=False), index=values.index, dtype=bool)
+
+
+def fold_name(text: str) -> str:
+    """Case-folded name with single spaces (for spotting the same person twice)."""
+    return " ".join(text.casefold().split())
 
 
 def _code(field_name: str):  # type: ignore[no-untyped-def]
@@ -100,13 +119,13 @@ def normalise(data: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]
             digits = col.where(col.str.fullmatch(r"\d{1,3}(?:\.0+)?").fillna(False).astype(bool))
             typed[name] = pd.to_numeric(digits, errors="coerce").astype("Int64")
         elif name in ("sex", "age_group", "nrm_referred"):
-            typed[name] = _map_distinct(col, _code(name))
+            typed[name] = map_distinct(col, _code(name))
         elif name == "exploitation_types":
-            typed[name] = _map_distinct(col, canonical_exploitation)
+            typed[name] = map_distinct(col, canonical_exploitation)
         elif name == "nationality":
-            typed[name] = _map_distinct(col, lambda v: v.upper())
+            typed[name] = map_distinct(col, lambda v: v.upper())
         elif name == "force_area":
-            typed[name] = _map_distinct(col, _force_area)
+            typed[name] = map_distinct(col, _force_area)
         else:
             typed[name] = col
     return typed, dates

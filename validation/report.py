@@ -119,7 +119,8 @@ class ValidationReport:
     @property
     def error_rows(self) -> frozenset[int]:
         """File rows with at least one error."""
-        rows = self.frame.loc[(self.frame["severity"] == "error") & self.frame["row"].notna(), "row"]
+        errors = (self.frame["severity"] == "error") & self.frame["row"].notna()
+        rows = self.frame.loc[errors, "row"]
         return frozenset(int(r) for r in rows.unique())
 
     @property
@@ -190,10 +191,10 @@ class ValidationReport:
             lines += ["", f"{str(first['severity']).upper()} {rule_id}: {len(group)} "
                           f"{'issue' if len(group) == 1 else 'issues'}",
                       f"  Fix: {first['fix']}"]
-            for rec in group.head(max_per_rule).itertuples(index=False):
-                where = "whole return" if pd.isna(rec.row) else f"row {int(rec.row)}"
-                value = "" if pd.isna(rec.value) else f" = '{rec.value}'"
-                lines.append(f"  - {where}, {rec.column}{value}: {rec.message}")
+            for rec in group.head(max_per_rule).to_dict("records"):
+                where = "whole return" if pd.isna(rec["row"]) else f"row {int(rec['row'])}"
+                value = "" if pd.isna(rec["value"]) else f" = '{rec['value']}'"
+                lines.append(f"  - {where}, {rec['column']}{value}: {rec['message']}")
             if len(group) > max_per_rule:
                 lines.append(f"  ... and {len(group) - max_per_rule} more (see the CSV report)")
         return "\n".join(lines) + "\n"
@@ -215,7 +216,7 @@ class ValidationReport:
 def issues_frame(findings: pd.DataFrame) -> pd.DataFrame:
     """Findings with rule metadata, in the column order of :data:`ISSUE_COLUMNS`, sorted."""
     frame = findings.copy()
-    frame["row"] = pd.array(frame["row"], dtype="Int64")
+    frame["row"] = frame["row"].astype("Int64")
     value = frame["value"].astype("str")
     long = value.str.len() > MAX_VALUE
     frame["value"] = value.where(~long, value.str.slice(0, MAX_VALUE) + "...")

@@ -53,10 +53,13 @@ def validate(
     org: Annotated[str | None, typer.Option(help="Organisation code.")] = None,
     quarter: Annotated[str | None, typer.Option(help="Quarter, e.g. 2025Q3.")] = None,
     report_dir: Annotated[
-        Path | None, typer.Option(help="Where to write the reports (default DARKFIGURE_HOME/reports).")
+        Path | None, typer.Option(help="Where to write the reports (default "
+                                       "DARKFIGURE_HOME/reports).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
-    list_rules: Annotated[bool, typer.Option("--list-rules", help="List the rules and stop.")] = False,
+    list_rules: Annotated[
+        bool, typer.Option("--list-rules", help="List the rules and stop.")
+    ] = False,
 ) -> None:
     """Validate a return: exit 0 when it has no errors, 1 when it has, 2 when it is unusable."""
     from validation import rules_table, validate_return
@@ -87,7 +90,9 @@ def validate(
 
 @key_app.command("init")
 def key_init(
-    path: Annotated[Path | None, typer.Option(help="Key file (default: DARKFIGURE_KEY_FILE).")] = None,
+    path: Annotated[
+        Path | None, typer.Option(help="Key file (default: DARKFIGURE_KEY_FILE).")
+    ] = None,
 ) -> None:
     """Create a new random pseudonymisation key file (mode 0600); never overwrites one."""
     target = path or Settings.from_env().key_file

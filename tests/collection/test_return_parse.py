@@ -99,7 +99,7 @@ def _error(path) -> ReturnFileError:
     (b"  \n\n", "ret.csv", "empty"),
     (HEADER.encode() + b"\n", "ret.csv", "no data rows"),
     (HEADER.encode() + b"\n,,,,\n\n", "ret.csv", "no data rows"),
-    (("record_ref,given_name\nR1,Ana\n").encode(), "ret.csv", "missing required columns"),
+    ((b"record_ref,given_name\nR1,Ana\n"), "ret.csv", "missing required columns"),
     ((HEADER + ",notes\n" + ROW + ",x\n").encode(), "ret.csv", "'notes' (column M)"),
     ((HEADER + ",sex\n" + ROW + ",male\n").encode(), "ret.csv", "sex in columns G, M"),
     ((HEADER + "\n" + ROW + ",extra\n").encode(), "ret.csv", "row 2 has 13 cells"),

@@ -32,7 +32,8 @@ def test_xlsx_template_sheets_dropdowns_and_stamp(tmp_path) -> None:
     assert tuple(sex_col[1:1 + len(SEX_CODES)]) == SEX_CODES
     nat_letter = "ABCDEFGHIJKL"[FIELD_NAMES.index("nationality")]
     assert len([c for c in codes[nat_letter] if c.value]) == 1 + len(code_list("nationality"))
-    text = " ".join(str(c.value) for row in book["Instructions"].iter_rows() for c in row if c.value)
+    cells = [c.value for row in book["Instructions"].iter_rows() for c in row]
+    text = " ".join(str(v) for v in cells if v)
     assert "SALVATION-ARMY" in text and "2025Q3" in text
     for f in FIELDS:
         assert f.label in text and f.description in text

@@ -64,7 +64,8 @@ def test_reports_go_to_darkfigure_home(darkfigure_home, capsys, make_return) -> 
 def test_list_rules(capsys) -> None:
     code, out, _ = run(capsys, ["validate", "--list-rules"])
     assert code == 0
-    for rule in ("required_value", "date_format", "duplicate_person", "first_encountered_in_quarter"):
+    for rule in ("required_value", "date_format", "duplicate_person",
+                 "first_encountered_in_quarter"):
         assert rule in out
 
 
@@ -115,7 +116,8 @@ def test_missing_required_columns(tmp_path, capsys, missing) -> None:
 
 @QUIET
 @given(st.text(alphabet=string.ascii_letters, min_size=3, max_size=10).filter(
-    lambda s: s.lower() not in {n.replace("_", "") for n in FIELD_NAMES} and "row" not in s.lower()))
+    lambda s: s.lower() not in {n.replace("_", "") for n in FIELD_NAMES}
+    and "row" not in s.lower()))
 def test_extra_columns(tmp_path, capsys, extra) -> None:
     header = [*FIELD_NAMES, extra]
     err = unusable(capsys, tmp_path, "extra.csv", csv_bytes(header, [["x"] * len(header)]))
@@ -150,7 +152,8 @@ DATE_TEXT = st.text(alphabet=string.digits + "/-. :aAbT", min_size=1, max_size=1
     lambda s: s.strip() != "")
 
 
-@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=5, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(DATE_TEXT, min_size=1, max_size=8))
 def test_dates_in_wrong_form(tmp_path, capsys, make_return, values) -> None:
     """Whatever is typed as a date is accepted as a real date or reported at its row and column."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pytest
 from openpyxl import load_workbook
@@ -52,7 +52,8 @@ CASES = [
     Case("first_encountered_not_future", [{"first_encountered": "2025-11-15"}],
          [{"first_encountered": "2025-10-15"}], kwargs=(("quarter", "2025Q4"),)),
     Case("dob_plausible", [{"date_of_birth": "1899-12-31"}], [{"date_of_birth": "1900-01-01"}]),
-    Case("day_month_swap", [{"first_encountered": "08/14/2025"}, {"first_encountered": "09/08/2025"}],
+    Case("day_month_swap",
+         [{"first_encountered": "08/14/2025"}, {"first_encountered": "09/08/2025"}],
          [{"first_encountered": "14/08/2025"}, {"first_encountered": "09/08/2025"}], bad_row=1),
     Case("child_recorded_as_adult", [{"date_of_birth": "2010-01-01"}],
          [{"date_of_birth": "2010-01-01", "age_group": "child"}]),
