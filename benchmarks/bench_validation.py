@@ -87,7 +87,8 @@ def measure(path: Path) -> dict[str, float]:
     out: dict[str, float] = {"baseline_mb": peak_mb()}
     t, c = time.perf_counter(), cpu()
     raw = read_return(path)
-    out["parse_s"], out["parse_cpu"], out["parse_mb"] = time.perf_counter() - t, cpu() - c, peak_mb()
+    out["parse_s"], out["parse_cpu"] = time.perf_counter() - t, cpu() - c
+    out["parse_mb"] = peak_mb()
     t, c = time.perf_counter(), cpu()
     report = validate_return(raw, "METROPOLITAN", "2025Q3")
     out["validate_s"], out["validate_cpu"] = time.perf_counter() - t, cpu() - c
