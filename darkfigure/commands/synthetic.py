@@ -58,3 +58,88 @@ def simulate(
     typer.echo(f"{'year':<6}{'true N':>9}{'observed':>10}")
     for year, n in nation.true_n.items():
         typer.echo(f"{year:<6}{n:>9,}{nation.observed[year]:>10,}")
+
+
+@app.command()
+def study(
+    method: Annotated[
+        list[str] | None,
+        typer.Option(help="Method to study (repeatable; default: every fast registered one)."),
+    ] = None,
+    scenario: Annotated[
+        list[str] | None,
+        typer.Option(help="Scenario (repeatable; default: all). See --list-scenarios."),
+    ] = None,
+    reps: Annotated[int, typer.Option(help="Replicates per scenario.")] = 200,
+    seed: Annotated[int, typer.Option(help="Study seed.")] = 1,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="Dask scheduler address (tcp://host:port); default: a local cluster."),
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Worker processes of the local cluster (default: cores).")
+    ] = None,
+    draws: Annotated[int, typer.Option(help="MCMC draws per chain (Bayesian methods).")] = 1000,
+    tune: Annotated[int, typer.Option(help="MCMC tuning steps (Bayesian methods).")] = 1000,
+    out_dir: Annotated[
+        Path | None, typer.Option(help="Where to record the tables (default: benchmarks/results).")
+    ] = None,
+    list_scenarios: Annotated[
+        bool, typer.Option("--list-scenarios", help="List the scenarios and stop.")
+    ] = False,
+) -> None:
+    """Simulation study: bias, relative RMSE and 95% coverage of each method, on Dask."""
+    import sys
+
+    from darkfigure.study import SCENARIOS, summarise
+    from darkfigure.study.execution import dask_client, run_on_dask
+    from darkfigure.study.report import format_table, record
+    from estimation.registry import available
+
+    if list_scenarios:
+        for scen in SCENARIOS.values():
+            typer.echo(f"{scen.name:<20} {scen.describe()}")
+        return
+    registry = available()
+    methods = method or [n for n, c in registry.items() if not c.slow]
+    for name in methods:
+        if name not in registry:
+            raise UserError(f"unknown method '{name}'; see `darkfigure methods`")
+    names = scenario or list(SCENARIOS)
+    for name in names:
+        if name not in SCENARIOS:
+            raise UserError(f"unknown scenario '{name}'; known: {', '.join(SCENARIOS)}")
+    if reps < 1:
+        raise UserError("--reps must be at least 1")
+    command = "darkfigure " + " ".join(sys.argv[1:]) if sys.argv[1:] else "darkfigure study"
+    settings = {"draws": draws, "tune": tune}
+    with dask_client(scheduler, workers) as client:
+        typer.echo(f"Dask: {len(client.scheduler_info().get('workers', {}))} worker(s) at "
+                   f"{client.scheduler.address}")
+        for name in names:
+            scen = SCENARIOS[name]
+            typer.echo(f"\n== {name}: {scen.describe()}")
+            rows = run_on_dask(client, name, methods, reps, seed, settings)
+            summary = summarise(rows)
+            csv_path, md_path = record(summary, scen, seed, command, out_dir)
+            typer.echo(format_table(summary))
+            typer.echo(f"Recorded in {md_path} and {csv_path.name}")
+
+
+@app.command()
+def demo(
+    size: Annotated[str, typer.Option(help="small (quick) | full (2022-2025, every force).")] = (
+        "small"
+    ),
+    force_rebuild: Annotated[
+        bool, typer.Option("--force-rebuild", help="Build the demo warehouse anew.")
+    ] = False,
+    method: Annotated[
+        list[str] | None, typer.Option(help="Estimation method (repeatable; default: fast ones).")
+    ] = None,
+) -> None:
+    """Build a demo warehouse from a synthetic nation and show estimates beside the truth."""
+    from darkfigure.pipeline.demo import format_summary, run_demo
+
+    summary = run_demo(size, force_rebuild=force_rebuild, methods=method, echo=typer.echo)
+    typer.echo(format_summary(summary))

@@ -46,6 +46,8 @@ class NationConfig:
         Police force areas victims are exploited in: the ``n_areas`` most
         populous (``None``: all 43 in England and Wales).  Fewer areas mean fewer
         forces and so fewer returns, for quick tests.
+    areas
+        Exactly these force areas (ONS codes), overriding ``n_areas``.
     nil_returns
         Write header-only returns for organisations with nothing to report.
     broken_files
@@ -59,6 +61,7 @@ class NationConfig:
     years: tuple[int, ...] = (2022, 2023, 2024, 2025)
     size: int = DEFAULT_SIZE
     n_areas: int | None = None
+    areas: tuple[str, ...] | None = None
     nil_returns: bool = False
     broken_files: bool = True
     compact: bool = False
@@ -104,7 +107,7 @@ def simulate_nation(out: str | Path, config: NationConfig | None = None) -> Nati
     for sub in ("returns", "truth"):
         if (out / sub).exists():
             shutil.rmtree(out / sub)
-    areas = default_areas(cfg.n_areas)
+    areas = tuple(sorted(cfg.areas)) if cfg.areas else default_areas(cfg.n_areas)
     organisations = build_organisations(areas, compact=cfg.compact)
     persons, histories, rows = [], [], []
     first = min(cfg.years)

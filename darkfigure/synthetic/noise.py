@@ -50,14 +50,14 @@ class NoiseSettings:
         Chance an extra, invalid copy of a row is submitted.
     """
 
-    variant: float = 0.25
-    typo: float = 0.03
+    variant: float = 0.05
+    typo: float = 0.01
     upper: float = 0.10
-    swap_names: float = 0.01
-    missing_name: float = 0.01
-    missing_dob: float = 0.12
+    swap_names: float = 0.005
+    missing_name: float = 0.005
+    missing_dob: float = 0.02
     day_month_swap: float = 0.02
-    unknown_field: float = 0.02
+    unknown_field: float = 0.01
     duplicate: float = 0.01
     invalid: float = 0.002
 

@@ -38,9 +38,11 @@ class RecordingModel:
         ``(parent, child) -> boost``: being recorded by ``parent`` adds ``boost``
         to the logit of ``child`` (police referring to immigration, say).
     child_effect
-        Logit shift per list for children.
+        Logit shift per list for children (by default children are a little
+        easier to find for every list: agencies look out for them).
     foreign_effect
-        Logit shift per list for non-British nationals.
+        Logit shift per list for non-British nationals (none by default: effects
+        that differ between lists make dependence a model must find).
     repeat
         Chance that an organisation records the same person again in another quarter.
     home_force
@@ -58,10 +60,10 @@ class RecordingModel:
                                  ("NG", "GP"): 1.2}
     )
     child_effect: dict[str, float] = field(
-        default_factory=lambda: {"LA": 0.4, "GO": -0.2}
+        default_factory=lambda: {lst: 0.2 for lst in ORDER}
     )
     foreign_effect: dict[str, float] = field(
-        default_factory=lambda: {"GO": 0.3, "LA": -0.1}
+        default_factory=dict
     )
     repeat: float = 0.04
     home_force: float = 0.93
