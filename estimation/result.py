@@ -8,6 +8,7 @@ import platform
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from importlib import metadata
 from types import MappingProxyType
 from typing import Any
@@ -24,15 +25,21 @@ EXISTENCE_NOT_APPLICABLE = "not-applicable"
 _VERSIONED = ("numpy", "scipy", "pandas", "pymc", "pytensor", "nutpie", "arviz", "darkfigure")
 
 
-def package_versions() -> dict[str, str]:
-    """Versions of the packages that can change an estimate."""
-    versions = {"python": platform.python_version()}
+@cache
+def _versions() -> tuple[tuple[str, str], ...]:
+    # Reading package metadata costs milliseconds: once per process is enough.
+    versions = [("python", platform.python_version())]
     for name in _VERSIONED:
         try:
-            versions[name] = metadata.version(name)
+            versions.append((name, metadata.version(name)))
         except metadata.PackageNotFoundError:
             continue
-    return versions
+    return tuple(versions)
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of the packages that can change an estimate."""
+    return dict(_versions())
 
 
 @dataclass(frozen=True)
