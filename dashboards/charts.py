@@ -123,7 +123,7 @@ def interval_chart(
                  alt.Tooltip("lower:Q", title="Interval from", format=",.0f"),
                  alt.Tooltip("upper:Q", title="to", format=",.0f")],
     )
-    layers = [rule, point]
+    layers: list[alt.Chart] = [rule, point]
     if "observed" in data:
         layers.append(
             alt.Chart(shown).mark_tick(color=RECORDED, thickness=3, size=18).encode(
@@ -131,13 +131,18 @@ def interval_chart(
                 tooltip=[alt.Tooltip("observed:Q", title="Recorded", format=",.0f")],
             )
         )
+    withheld = data[data["estimate"].isna()].assign(x=0.0, text="withheld [c]")
+    if len(withheld):
+        layers.append(alt.Chart(withheld).mark_text(align="left", color=RECORDED, dx=4).encode(
+            y=y, x="x:Q", text="text:N"))
     if reference is not None and np.isfinite(reference):
         layers.append(
             alt.Chart(pd.DataFrame({"x": [reference]})).mark_rule(
                 color=ESTIMATE, strokeDash=[4, 4], opacity=0.6
             ).encode(x="x:Q")
         )
-    height = max(120, 34 * len(order))
+    # The height includes the axis: Streamlit fits the whole chart into it.
+    height = 70 + 38 * len(order)
     return _style(alt.LayerChart(layer=layers).properties(height=height, width="container"),
                   title)
 
@@ -240,7 +245,8 @@ def submission_grid(frame: pd.DataFrame) -> Chart:
     """
     domain = ["loaded", "loaded with warnings", "quarantined", "missing"]
     colours = ["#2a9d8f", "#e9c46a", WARNING, "#edf2f4"]
-    height = max(140, 18 * frame["org_code"].nunique())
+    # Streamlit fits axis and legend into the height too.
+    height = 110 + 22 * frame["org_code"].nunique()
     chart = alt.Chart(frame).mark_rect(stroke="white", strokeWidth=1.5).encode(
         x=alt.X("quarter:O", title=None, axis=alt.Axis(orient="top", labelAngle=0)),
         y=alt.Y("org_code:N", title=None, axis=alt.Axis(labelLimit=240)),

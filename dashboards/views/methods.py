@@ -30,9 +30,10 @@ table = pd.DataFrame({
     "Estimated": rows["estimate"].round(0),
     "Interval from": rows["lower"].round(0),
     "to": rows["upper"].round(0),
-    "What it assumes": rows["method"].map(notes.method_note),
-    "Caution": rows["warnings"].map(lambda w: "; ".join(w) if isinstance(w, list) else ""),
 })
+cautions = rows["warnings"].map(lambda w: "; ".join(w) if isinstance(w, list) else "")
+if cautions.str.len().gt(0).any():
+    table["Caution"] = cautions
 st.dataframe(table, hide_index=True, width="stretch",
              column_config={"Estimated": st.column_config.NumberColumn(format="localized"),
                             "Interval from": st.column_config.NumberColumn(format="localized"),
@@ -40,4 +41,7 @@ st.dataframe(table, hide_index=True, width="stretch",
 provenance = ui.provenance_line(headline.run_id, headline.method, headline.data_hash,
                                 headline.published_at, headline.period)
 ui.downloads("methods", rows.drop(columns=["warnings"]), chart, provenance)
-st.markdown(notes.GUIDE)
+left, right = st.columns(2)
+left.markdown("**What each method assumes**\n\n" + "\n".join(
+    f"- **{m}**: {notes.method_note(m)}" for m in rows["method"]))
+right.markdown(notes.GUIDE)

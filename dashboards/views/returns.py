@@ -23,7 +23,7 @@ upload_tab, template_tab, history_tab = st.tabs(["Upload a return", "Template", 
 
 with template_tab:
     a, b = st.columns(2)
-    t_quarter = a.selectbox("Quarter", quarters, key="template_quarter")
+    t_quarter = a.selectbox("Quarter", quarters, index=1, key="template_quarter")
     fmt = b.radio("Format", ["xlsx", "csv"], horizontal=True, key="template_format",
                   format_func=lambda f: "Excel (with instructions)" if f == "xlsx" else "CSV")
     file_name, data = da.template(user, t_quarter, fmt, org)
@@ -34,7 +34,8 @@ with template_tab:
                "never stored.")
 
 with upload_tab:
-    u_quarter = st.selectbox("Quarter the return covers", quarters, key="upload_quarter")
+    u_quarter = st.selectbox("Quarter the return covers", quarters, index=1,
+                             key="upload_quarter")
     uploaded = st.file_uploader("Return file (CSV or Excel)", type=["csv", "xlsx"],
                                 key="upload_file")
     if st.button("Submit", type="primary", disabled=uploaded is None, key="upload_submit",
@@ -61,7 +62,9 @@ with upload_tab:
                 st.dataframe(issues.rename(columns={
                     "row_number": "Row", "column_name": "Column", "value": "Value",
                     "severity": "Severity", "message": "Problem", "fix": "How to fix it",
-                }).drop(columns=["rule"]), hide_index=True, width="stretch")
+                }).drop(columns=["rule"]), hide_index=True, width="stretch",
+                    column_config={"Problem": st.column_config.TextColumn(width="medium"),
+                                   "How to fix it": st.column_config.TextColumn(width="large")})
 
 with history_tab:
     history = da.submissions(user, org)
