@@ -110,15 +110,23 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--generate", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
         print(json.dumps(measure(args.measure)))
         return
+    if args.generate:
+        make_return(args.generate, args.rows, args.seed)
+        return
+    env = {**os.environ, "PYTENSOR_FLAGS": "blas__ldflags=-lblas"}
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "return_METROPOLITAN_2025Q3.csv"
-        make_return(path, args.rows, args.seed)
+        # Generation and measurement run in their own processes: Linux carries a
+        # process's peak RSS across fork and exec, so the measuring process must not
+        # descend from one that held the generated frame.
+        subprocess.run([sys.executable, __file__, "--generate", str(path), "--rows",
+                        str(args.rows), "--seed", str(args.seed)], env=env, check=True)
         size_mb = path.stat().st_size / 1e6
-        env = {**os.environ, "PYTENSOR_FLAGS": "blas__ldflags=-lblas"}
         done = subprocess.run([sys.executable, __file__, "--measure", str(path)], env=env,
                               check=True, capture_output=True, text=True)
     m = json.loads(done.stdout.strip().splitlines()[-1])
