@@ -226,7 +226,7 @@ def link_records(
     rules = rules or LinkageRules()
     report = LinkageReport()
     record_ids = records["record_id"].to_numpy(dtype=np.int64)
-    if len(np.unique(record_ids)) != len(record_ids):
+    if len(_unique(record_ids)) != len(record_ids):
         raise ValueError("record_id must be unique")
     n = len(record_ids)
     report.n_records = n
@@ -287,21 +287,33 @@ def _candidate_pairs(
     node = index.get_indexer(pd.Index(keys["record_id"].to_numpy(dtype=np.int64)))
     known = node >= 0  # keys of records not in this linkage are ignored
     node = node[known].astype(np.int64)
-    tcode_raw, type_index = pd.factorize(keys["key_type"].to_numpy()[known])
-    tcode = tcode_raw.astype(np.int64)
+    # factorize the Series themselves: Arrow-backed strings and categoricals stay fast
+    tcode_raw, type_index = pd.factorize(keys["key_type"][known])
+    tcode = np.asarray(tcode_raw, dtype=np.int64)
     type_names = [str(x) for x in type_index]
-    hcode = pd.factorize(keys["key_hash"].to_numpy()[known])[0].astype(np.int64)
+    hashes = keys["key_hash"][known]
     holds = {}
     for code in range(len(type_names)):
         has = np.zeros(n, dtype=bool)
         has[node[tcode == code]] = True
         holds[code] = has
-    # A group is one (key type, key value); keep one row per (group, record).
-    gid = np.unique(tcode * (int(hcode.max(initial=0)) + 1) + hcode, return_inverse=True)[1]
-    gid = gid.astype(np.int64)
-    gtype = np.zeros(int(gid.max(initial=-1)) + 1, dtype=np.int64)
-    gtype[gid] = tcode
-    gid, node = np.divmod(np.unique(gid * n + node), n)
+    empty = np.empty(0, dtype=np.int64)
+    if node.size == 0:
+        return _Pairs(empty, empty, empty, empty, type_names, holds)
+    # One integer per (key type, key value): exact for digests; for 64-bit hashes the
+    # type is mixed in by multiplication, as collision-free in practice as the hash.
+    if pd.api.types.is_integer_dtype(hashes.dtype):
+        mix = (tcode.astype(np.uint64) + np.uint64(1)) * np.uint64(0x9E3779B97F4A7C15)
+        group_key = (hashes.to_numpy().astype(np.uint64) ^ mix).view(np.int64)
+    else:
+        hcode = np.asarray(pd.factorize(hashes)[0], dtype=np.int64)
+        group_key = hcode * max(len(type_names), 1) + tcode
+    # Sorting by that integer puts each group's rows together.
+    order = np.argsort(group_key)
+    group_key, tcode, node = group_key[order], tcode[order], node[order]
+    new_group = np.r_[True, group_key[1:] != group_key[:-1]]
+    gid = np.cumsum(new_group) - 1
+    gtype = tcode[new_group]
     size = np.bincount(gid)
     member = size[gid]
     giant = member > rules.max_key_records
@@ -314,16 +326,41 @@ def _candidate_pairs(
                 "largest": int(sizes.max()),
             }
     keep = (member >= 2) & ~giant
-    shared = pd.DataFrame({"gid": gid[keep], "node": node[keep]})
-    joined = shared.merge(shared, on="gid", suffixes=("_a", "_b"))
-    ja = joined["node_a"].to_numpy(dtype=np.int64)
-    jb = joined["node_b"].to_numpy(dtype=np.int64)
-    jt = gtype[joined["gid"].to_numpy(dtype=np.int64)]
-    lower = ja < jb
+    gid, node = gid[keep], node[keep]
+    # Rows are sorted by group: row i pairs with row i + k of the same group.
+    parts_a, parts_b, parts_t = [], [], []
+    for k in range(1, int(member[keep].max(initial=1))):
+        same = np.flatnonzero(gid[:-k] == gid[k:])
+        if same.size == 0:
+            break
+        parts_a.append(node[same])
+        parts_b.append(node[same + k])
+        parts_t.append(gtype[gid[same]])
+    ja = np.concatenate(parts_a) if parts_a else empty
+    jb = np.concatenate(parts_b) if parts_b else empty
+    jt = np.concatenate(parts_t) if parts_t else empty
+    lo, hi = np.minimum(ja, jb), np.maximum(ja, jb)
+    distinct = lo != hi  # a record listed twice under one key value is not a pair
     ntypes = max(len(type_names), 1)
-    pid, t = np.divmod(np.unique((ja[lower] * n + jb[lower]) * ntypes + jt[lower]), ntypes)
+    pid, t = np.divmod(_unique((lo[distinct] * n + hi[distinct]) * ntypes + jt[distinct]), ntypes)
     a, b = np.divmod(pid, n)
     return _Pairs(a, b, t, pid, type_names, holds)
+
+
+def _unique(values: np.ndarray) -> np.ndarray:
+    """Sorted distinct int64 values (a sort: faster here than numpy's hash-based unique)."""
+    ordered = np.sort(values)
+    if ordered.size == 0:
+        return ordered
+    return ordered[np.r_[True, ordered[1:] != ordered[:-1]]]
+
+
+def _member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
+    """``values`` in ``sorted_set`` (sorted, distinct), by binary search."""
+    if sorted_set.size == 0:
+        return np.zeros(values.shape, dtype=bool)
+    at = np.clip(np.searchsorted(sorted_set, values), 0, sorted_set.size - 1)
+    return sorted_set[at] == values
 
 
 def _conflicts(pairs: _Pairs, rules: LinkageRules) -> np.ndarray:
@@ -337,10 +374,10 @@ def _conflicts(pairs: _Pairs, rules: LinkageRules) -> np.ndarray:
         has = pairs.holds[code_b]
         both = (pairs.t == code_a) & has[pairs.a] & has[pairs.b]
         candidates = pairs.pid[both]
-        vetoed.append(candidates[~np.isin(candidates, pairs.pid[pairs.t == code_b])])
+        vetoed.append(candidates[~_member(candidates, pairs.pid[pairs.t == code_b])])
     if not vetoed:
         return np.empty(0, dtype=np.int64)
-    return np.unique(np.concatenate(vetoed))
+    return _unique(np.concatenate(vetoed))
 
 
 def _accept(
@@ -356,12 +393,14 @@ def _accept(
     strong_codes = [i for i, name in enumerate(pairs.type_names) if name in rules.strong_keys]
     row_strong = np.isin(pairs.t, strong_codes)
     # rows are sorted by pair id, so each pair is one run of rows
-    pid, start, n_types = np.unique(pairs.pid, return_index=True, return_counts=True)
+    start = np.flatnonzero(np.r_[True, pairs.pid[1:] != pairs.pid[:-1]])
+    n_types = np.diff(np.r_[start, len(pairs.pid)])
+    pid = pairs.pid[start]
     strong = np.logical_or.reduceat(row_strong, start)
     a, b = pairs.a[start], pairs.b[start]
     enough_weak = n_types >= rules.min_weak_types
     same_return = org_quarter[a] == org_quarter[b]
-    veto = np.isin(pid, vetoed)
+    veto = _member(pid, vetoed)
     weak_ok = ~strong & enough_weak
     report.rejected_single_weak = int((~strong & ~enough_weak).sum())
     report.rejected_conflict = int((weak_ok & veto).sum())
@@ -369,7 +408,7 @@ def _accept(
     accept = strong | (weak_ok & ~veto & ~same_return)
     report.strong_links = int((accept & strong).sum())
     report.weak_links = int((accept & ~strong).sum())
-    used = np.isin(pairs.pid, pid[accept])
+    used = _member(pairs.pid, pid[accept])
     counts = np.bincount(pairs.t[used], minlength=len(pairs.type_names))
     report.links_by_key_type = {
         name: int(c) for name, c in sorted(zip(pairs.type_names, counts, strict=True)) if c
@@ -417,7 +456,8 @@ def _summarise(person_records: pd.DataFrame, report: LinkageReport) -> None:
     org = pd.factorize(person_records["org_code"])[0].astype(np.int64)
     n_records = np.bincount(person)
     n_records = n_records[n_records > 0]
-    pairs = np.unique(person * (int(org.max(initial=0)) + 1) + org) // (int(org.max(initial=0)) + 1)
+    width = int(org.max(initial=0)) + 1
+    pairs = _unique(person * width + org) // width
     n_orgs = np.bincount(pairs)
     n_orgs = n_orgs[n_orgs > 0]
     report.n_persons = len(n_records)

@@ -152,3 +152,37 @@ def test_duplicate_record_ids_rejected():
     """Each record appears once."""
     with pytest.raises(ValueError, match="unique"):
         link_records(_records([(1, "A", "2025Q1"), (1, "B", "2025Q1")]), _keys([]))
+
+
+def test_integer_hashes_give_the_same_persons():
+    """The warehouse sends 64-bit hashes of the digests: same persons as the digests."""
+    import hashlib
+
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    n = 300
+    records = _records([(i, f"ORG{i % 7}", f"2025Q{1 + i % 4}") for i in range(n)])
+    person = rng.integers(0, 120, n)
+    rows = []
+    for i in range(n):
+        for key_type in ("name_dob", "soundex_dob", "initials_yob_sex", "name_yob"):
+            noise = f"-{i}" if key_type == "name_dob" and rng.random() < 0.3 else ""
+            rows.append((i, key_type, f"{key_type}:{person[i]}{noise}"))
+    keys = _keys(rows)
+    as_digest = keys.assign(key_hash=[hashlib.sha256(h.encode()).hexdigest()
+                                      for h in keys["key_hash"]])
+    as_int = keys.assign(key_hash=[int(h[:16], 16) for h in as_digest["key_hash"]])
+    as_int["key_hash"] = as_int["key_hash"].astype("uint64")
+    one = link_records(records, as_digest).person_records
+    two = link_records(records, as_int).person_records
+    assert one["person_id"].tolist() == two["person_id"].tolist()
+    # and the clustering is the true one: every record of a person shares weak keys
+    assert one.groupby("person_id").ngroups == len(set(person))
+
+
+def test_repeated_key_rows_are_harmless():
+    """The same key listed twice for one record does not make a pair with itself."""
+    records = _records([(1, "A", "2025Q1"), (2, "B", "2025Q1")])
+    keys = _keys([(1, "name_dob", "h"), (1, "name_dob", "h"), (2, "name_dob", "z")])
+    assert _persons(link_records(records, keys)) == [{1}, {2}]
