@@ -6,6 +6,7 @@ Pages call these so that they read like a description of the screen.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,6 +23,9 @@ from dashboards import data_access as da
 # multipage mode, in which a page script can run without app.py's sign-in check.
 PAGES = Path(__file__).resolve().parent / "views"
 TOKEN = "darkfigure_token"
+CHECKED = "darkfigure_session_checked"
+#: Seconds a session check is trusted before the warehouse is asked again.
+RECHECK_SECONDS = 30.0
 ROLE_NAMES = {"force": "Submitting organisation", "policymaker": "Policymaker",
               "analyst": "Analyst", "admin": "Administrator"}
 
@@ -75,13 +79,33 @@ def pages_for(user: User) -> dict[str, list[st.Page]]:
 
 
 def current_user() -> User | None:
-    """The signed-in user of this browser session (checked against the warehouse)."""
+    """The signed-in user of this browser session.
+
+    The session is checked against the warehouse (expiry, sign-out, disabled
+    account) at most every :data:`RECHECK_SECONDS`, so that a page does not
+    open the warehouse twice on every click; Streamlit's session state lives
+    on the server, so the browser cannot forge the cached answer.
+    """
     token = st.session_state.get(TOKEN)
-    user = da.session_user(token) if token else None
-    if user is None and token:
+    if not token:
+        return None
+    checked = st.session_state.get(CHECKED)
+    if checked and checked[0] == token and time.monotonic() - checked[2] < RECHECK_SECONDS:
+        return checked[1]
+    user = da.session_user(token)
+    if user is None:
         st.session_state.pop(TOKEN, None)
+        st.session_state.pop(CHECKED, None)
         st.session_state["signed_out_reason"] = "Your session has ended: please sign in again."
+        return None
+    st.session_state[CHECKED] = (token, user, time.monotonic())
     return user
+
+
+def signed_in(user: User, token: str) -> None:
+    """Remember a session just opened by the sign-in form."""
+    st.session_state[TOKEN] = token
+    st.session_state[CHECKED] = (token, user, time.monotonic())
 
 
 def user() -> User:
@@ -100,6 +124,7 @@ def sidebar(user: User) -> None:
                     + (f" · {user.org_code}" if user.org_code else ""))
         if st.button("Sign out", icon=":material/logout:", key="sign_out"):
             da.sign_out(st.session_state.pop(TOKEN, None))
+            st.session_state.pop(CHECKED, None)
             st.session_state.pop("user", None)
             st.rerun()
 

@@ -26,8 +26,7 @@ with middle:
         except UserError as err:
             st.error(str(err))
         else:
-            st.session_state[ui.TOKEN] = token
-            st.session_state["user"] = user
+            ui.signed_in(user, token)
             st.rerun()
     st.caption("Accounts are created by an administrator (`darkfigure users add`). "
                "After 5 wrong passwords an account is locked for 15 minutes.")
