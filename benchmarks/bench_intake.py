@@ -144,9 +144,31 @@ class Timer:
 
 def instrument(timer: Timer) -> None:
     """Time the phases of submit_return without changing what it does."""
+    from contextlib import contextmanager
+
     import collection.pseudonymise as pseudonymise
     import darkfigure.pipeline.intake as intake
     import validation
+    from darkfigure.pipeline import archive
+
+    real_connect = intake.connect
+
+    @contextmanager
+    def timed_connect(*args: Any, **kwargs: Any) -> Any:
+        start = time.perf_counter()
+        manager = real_connect(*args, **kwargs)
+        con = manager.__enter__()
+        timer.seconds["connect + close (checkpoint)"] += time.perf_counter() - start
+        try:
+            yield con
+        finally:
+            start = time.perf_counter()
+            manager.__exit__(None, None, None)
+            timer.seconds["connect + close (checkpoint)"] += time.perf_counter() - start
+
+    intake.connect = timed_connect  # type: ignore[assignment]
+    archive.archive_raw = timer.wrap("archive (hash check, write)", archive.archive_raw)
+    archive.read_checked = timer.wrap("archive (hash check, write)", archive.read_checked)
 
     intake.read_return = timer.wrap("read", intake.read_return)
     validation.validate_return = timer.wrap("validate", validation.validate_return)
@@ -204,7 +226,7 @@ def main() -> None:
     rows = [
         ("generate synthetic returns (not counted)", generate),
         *[(f"submit: {k}", v) for k, v in timer.seconds.items()],
-        ("submit: other (hashing, archive, connections)", other),
+        ("submit: other (reads, issue and record frames, audit, log)", other),
         ("submit: total", submit),
         ("link (read, cluster, store persons)", link),
     ]
