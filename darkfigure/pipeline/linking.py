@@ -73,17 +73,22 @@ def submissions_hash(con: duckdb.DuckDBPyConnection, quarters: tuple[str, ...] |
 
 
 def current_linkage(con: duckdb.DuckDBPyConnection, period: str | None) -> dict | None:
-    """The latest linkage run of the period if no live submission changed since, else ``None``.
+    """The latest linkage run covering the period if no live submission changed since.
 
-    A year is also served by a current linkage over ``all`` returns.
+    A quarter is also served by a current linkage of its year, and any period by
+    a current linkage over ``all`` returns (persons are linked across the wider
+    span, then counted with their records in the period).
     """
-    label, quarters = period_label(period)
-    for candidate in dict.fromkeys((label, ALL)):
+    label, _ = period_label(period)
+    candidates = [label]
+    if label != ALL and "Q" in label:
+        candidates.append(label[:4])
+    candidates.append(ALL)
+    for candidate in dict.fromkeys(candidates):
         run = queries.latest_linkage_run(con, candidate)
         if run is None:
             continue
-        cand_quarters = None if candidate == ALL else quarters
-        digest, _ = submissions_hash(con, cand_quarters)
+        digest, _ = submissions_hash(con, period_label(candidate)[1])
         if run["submissions_hash"] == digest:
             return run
     return None

@@ -74,6 +74,11 @@ def test_tables_relinks_when_out_of_date(settings, returns, tmp_path, capsys):
     assert "re-linked" in capsys.readouterr().out
     (table,) = read_capture_tables(tmp_path / "t.csv").values()
     assert table.n == 4
+    # a current linkage of the year serves its quarters without re-linking
+    assert main(["link", "--period", "2025"]) == 0
+    capsys.readouterr()
+    assert main(["tables", "--period", "2025Q1", "--out", str(tmp_path / "t.csv")]) == 0
+    assert "re-linked" not in capsys.readouterr().out
     assert main(["tables", "--period", "2025Q1", "--by", "nonsense",
                  "--out", str(tmp_path / "u.csv")]) == 2
 
