@@ -74,13 +74,21 @@ def test_tables_relinks_when_out_of_date(settings, returns, tmp_path, capsys):
     assert "re-linked" in capsys.readouterr().out
     (table,) = read_capture_tables(tmp_path / "t.csv").values()
     assert table.n == 4
-    # a current linkage of the year serves its quarters without re-linking
+    assert main(["tables", "--period", "2025Q1", "--by", "nonsense",
+                 "--out", str(tmp_path / "u.csv")]) == 2
+
+
+def test_quarter_uses_the_years_linkage(settings, returns, tmp_path, capsys):
+    """A current linkage of 2025 serves 2025Q1 without re-linking."""
+    assert main(["submit", str(returns["police"]), "--org", "AVON-AND-SOMERSET",
+                 "--quarter", "2025Q1"]) == 0
+    assert main(["submit", str(returns["ngo"]), "--org", "SALVATION-ARMY",
+                 "--quarter", "2025Q1"]) == 0
     assert main(["link", "--period", "2025"]) == 0
     capsys.readouterr()
     assert main(["tables", "--period", "2025Q1", "--out", str(tmp_path / "t.csv")]) == 0
-    assert "re-linked" not in capsys.readouterr().out
-    assert main(["tables", "--period", "2025Q1", "--by", "nonsense",
-                 "--out", str(tmp_path / "u.csv")]) == 2
+    said = capsys.readouterr().out
+    assert "re-linked" not in said and "(linkage run 1)" in said
 
 
 def test_submit_waits_for_a_busy_warehouse(settings, returns, monkeypatch, capsys):
