@@ -191,6 +191,7 @@ def main() -> None:
     args = parser.parse_args()
 
     os.environ["DARKFIGURE_DEMO"] = "1"
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="bench-intake-") as tmp:
         work = Path(tmp)
         os.environ["DARKFIGURE_HOME"] = str(work / "home")
@@ -247,7 +248,9 @@ def main() -> None:
         f"Peak RSS: {peak_rss_mb():,.0f} MB (after submitting: {rss_submit:,.0f} MB). "
         f"Warehouse file: {size_mb:,.0f} MB.",
         f"Machine: {os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"{platform.machine()}; other jobs may have been running.",
+        f"{platform.machine()}; load average {load_before:.1f} at the start and "
+        f"{os.getloadavg()[0]:.1f} at the end (above 2 means other jobs shared the cores "
+        "and the times are inflated accordingly).",
         "Targets: under 60 s and under 4 GB on 2 cores.",
         "",
         "Command: `PYTENSOR_FLAGS=blas__ldflags=-lblas .venv/bin/python "
