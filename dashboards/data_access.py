@@ -66,12 +66,16 @@ def _version(path: Path) -> float:
     return float(max(stamps)) if stamps else 0.0
 
 
-@contextmanager
-def _reading() -> Iterator[duckdb.DuckDBPyConnection]:
+def _existing() -> Path:
     path = warehouse_path()
     if not path.exists():
         raise UserError(f"no warehouse at {path}: run `darkfigure init` (or `darkfigure demo`)")
-    with connect(path, read_only=True) as con:
+    return path
+
+
+@contextmanager
+def _reading(path: Path | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    with connect(path or _existing(), read_only=True) as con:
         yield con
 
 
@@ -135,7 +139,7 @@ def sign_out(token: str | None) -> None:
 @st.cache_data(ttl=CACHE_TTL, show_spinner=False)
 def _published(path: str, version: float) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Published runs and their estimates (without capture tables)."""
-    with _reading() as con:
+    with _reading(Path(path)) as con:
         runs = con.execute(
             "SELECT run_id, created_at, created_by, period, stratify_by, methods, status,"
             " published_at, published_by, note, data_hash, settings FROM estimate_runs"
@@ -154,9 +158,7 @@ def _published(path: str, version: float) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def _published_for(user: User) -> tuple[pd.DataFrame, pd.DataFrame]:
     _require(user, "policymaker", "analyst", "admin")
-    path = warehouse_path()
-    if not path.exists():
-        raise UserError(f"no warehouse at {path}: run `darkfigure init` (or `darkfigure demo`)")
+    path = _existing()
     return _published(str(path), _version(path))
 
 
