@@ -25,6 +25,7 @@ st.caption(f"Period {run['period']} · data {str(run['data_hash'])[:16]} · seed
            f"made by {run['created_by']} on {str(run['created_at'])[:16]}")
 shown = estimates.drop(columns=[c for c in ("capture_table", "diagnostics", "draws_path",
                                             "run_id") if c in estimates])
+shown[["estimate", "lower", "upper"]] = shown[["estimate", "lower", "upper"]].round(0)
 st.dataframe(shown, hide_index=True, width="stretch")
 if run["status"] == "draft" and user.sees_unpublished:
     with st.form("publish_form"):

@@ -15,8 +15,10 @@ with middle:
     if reason:
         st.info(reason)
     with st.form("sign_in"):
-        username = st.text_input("Username", autocomplete="username")
-        password = st.text_input("Password", type="password", autocomplete="current-password")
+        username = st.text_input("Username", autocomplete="username",
+                                 placeholder="your sign-in name")
+        password = st.text_input("Password", type="password", autocomplete="current-password",
+                                 placeholder="your password")
         submitted = st.form_submit_button("Sign in", type="primary", width="stretch")
     if submitted:
         try:

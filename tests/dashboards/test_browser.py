@@ -65,6 +65,7 @@ def test_policymaker_reads_headline_breakdowns_and_methods(browser, app_url):
     try:
         page.goto(app_url)
         page.get_by_role("button", name="Sign in").wait_for()
+        wait_idle(page)
         _shot(page, "00_sign_in")
         sign_in(page, app_url, "polly", PASSWORD)
         page.get_by_text("about 11,300").wait_for(timeout=60_000)
