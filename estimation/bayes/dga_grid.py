@@ -10,7 +10,8 @@ falls off only like N^(delta - 2)), so the choice matters.  Three grids:
 * the default: a bound beyond which the posterior mass is below a tolerance,
   found on a coarse geometric grid; then integers up to :data:`INTEGER_PART`
   and geometric spacing beyond, each point weighted by the number of integers
-  it stands for (a quadrature of the sum over all integers).
+  it stands for (a quadrature of the sum over all integers); refined where a
+  single point holds too much of the posterior (very large tables).
 """
 
 from __future__ import annotations
@@ -29,6 +30,10 @@ COARSE_SPACING = 0.02
 CAP = 10**9
 #: Largest grid the posterior is evaluated on, in points.
 MAX_POINTS = 2_000_000
+#: A grid point standing for several integers may hold at most this posterior mass.
+MAX_POINT_MASS = 0.01
+#: Points that fill the span around a heavy point when it is wider than this many integers.
+REFINE_POINTS = 4000
 
 
 @dataclass(frozen=True)
@@ -136,7 +141,8 @@ def tail_bound(coarse: Grid, prob: np.ndarray, tol: float) -> tuple[int, float, 
     Returns
     -------
     bound, tail, reached
-        The bound and the mass beyond it; if ``tol`` is not reached before the
+        The bound (one coarse point beyond the first point with less than ``tol``
+        beyond it) and the mass beyond that point; if ``tol`` is not reached before the
         coarse grid ends, the end of the grid, the mass in its last decade (a lower
         bound on what lies beyond: the posterior has not decayed) and ``False``.
     """
@@ -144,7 +150,10 @@ def tail_bound(coarse: Grid, prob: np.ndarray, tol: float) -> tuple[int, float, 
     ok = np.flatnonzero(beyond < tol)
     if ok.size:
         i = int(ok[0])
-        return int(coarse.nmissing[i]), float(beyond[i]), True
+        # A coarse point stands for the cell up to its neighbour: a peak narrower than the
+        # coarse spacing may sit anywhere in it, so the bound is the next point.
+        j = min(i + 1, coarse.nmissing.size - 1)
+        return int(coarse.nmissing[j]), float(beyond[i]), True
     end = coarse.nmissing[-1]
     return int(end), float(prob[coarse.nmissing > end / 10].sum()), False
 
@@ -155,11 +164,46 @@ def lower_start(coarse: Grid, prob: np.ndarray, tol: float) -> tuple[int, float]
     Returns
     -------
     start, mass
-        The point and the posterior mass strictly below it.
+        One coarse point below it (a narrow peak may sit anywhere in the cell
+        between the two) and the posterior mass strictly below the point found.
     """
     below = np.r_[0.0, np.cumsum(prob)[:-1]]  # mass strictly below each point
     i = int(np.flatnonzero(below < tol)[-1])
-    return int(coarse.nmissing[i]), float(below[i])
+    return int(coarse.nmissing[max(i - 1, 0)]), float(below[i])
+
+
+def refine_grid(grid: Grid, prob: np.ndarray) -> Grid | None:
+    """A finer grid around the points that hold too much of the posterior.
+
+    With many people observed the posterior of Nmissing can be narrower than the
+    default grid's relative spacing (0.1% of 10 million is 10,000): the median
+    and interval would then be read off a handful of points.  Around every point
+    that stands for several integers and holds more than :data:`MAX_POINT_MASS`
+    of the posterior, the span to its two neighbours is filled with integers, or
+    with :data:`REFINE_POINTS` evenly spaced points if wider.  Every existing
+    point is kept, so the grid only gets finer.
+
+    Returns
+    -------
+    Grid or None
+        The refined grid, or ``None`` when the grid is already fine enough.
+    """
+    x = grid.nmissing
+    heavy = np.flatnonzero((grid.weight > 1) & (prob > MAX_POINT_MASS))
+    if heavy.size == 0:
+        return None
+    added = [x]
+    for i in heavy.tolist():
+        a, b = int(x[max(i - 1, 0)]), int(x[min(i + 1, x.size - 1)])
+        if b - a <= REFINE_POINTS:
+            added.append(np.arange(a, b + 1))
+        else:
+            added.append(np.round(np.linspace(a, b, REFINE_POINTS + 1)).astype(np.int64))
+    fine = np.unique(np.concatenate(added)).astype(np.int64)
+    if fine.size == x.size:
+        return None
+    _check_size(fine.size)
+    return Grid(fine, quadrature_weights(fine), grid.kind)
 
 
 def mass_beyond(coarse: Grid, prob: np.ndarray, bound: float) -> float:
