@@ -41,13 +41,15 @@ def test_submissions_records_keys_and_issues(settings):
             con, _submission("SALVATION-ARMY", "2025Q2", status="quarantined")
         )
     with connect(settings.warehouse_path, read_only=True) as con:
-        assert queries.organisation(con, "SALVATION-ARMY")["list_code"] == "NG"
+        org = queries.organisation(con, "SALVATION-ARMY")
+        assert org is not None and org["list_code"] == "NG"
         assert len(queries.submissions(con)) == 2
         assert queries.submissions(con, org_code="SALVATION-ARMY")["submission_id"].tolist() == [
             other
         ]
         assert queries.submissions(con, status="loaded")["submission_id"].tolist() == [sid]
-        assert queries.live_submission(con, "AVON-AND-SOMERSET", "2025Q1")["submission_id"] == sid
+        live = queries.live_submission(con, "AVON-AND-SOMERSET", "2025Q1")
+        assert live is not None and live["submission_id"] == sid
         assert queries.live_submission(con, "SALVATION-ARMY", "2025Q2") is None
         assert queries.next_version(con, "AVON-AND-SOMERSET", "2025Q1") == 2
         assert queries.known_record_refs(con, "AVON-AND-SOMERSET", "2025Q2") == {"A-1", "A-2"}
