@@ -84,8 +84,34 @@ def headline_first(results: Sequence[EstimateResult], method: str) -> list[Estim
     return sorted(results, key=lambda r: r.method != method)
 
 
+_SCALAR = (int, float, np.integer, np.floating, str, bool)
+#: MCMC convergence figures shown first for Bayesian results.
+CONVERGENCE = ("rhat", "ess_bulk", "ess_tail", "divergences")
+
+
 def diagnostics_rows(result: EstimateResult) -> pd.DataFrame:
-    """The scalar diagnostics of a result, as ``name, value`` rows."""
-    rows = [(k, v) for k, v in result.diagnostics.items()
-            if isinstance(v, (int, float, np.integer, np.floating, str, bool))]
-    return pd.DataFrame(rows, columns=["diagnostic", "value"]).astype({"value": str})
+    """The scalar diagnostics of a result as ``diagnostic, value`` rows.
+
+    One level of nesting is flattened (``rhat_by_variable.alpha``), so that
+    R-hat and ESS of every sampled variable are listed.
+    """
+    rows: list[tuple[str, str]] = []
+    for key, value in result.diagnostics.items():
+        if isinstance(value, _SCALAR):
+            rows.append((key, _show(value)))
+        elif isinstance(value, dict):
+            rows.extend((f"{key}.{k}", _show(v)) for k, v in value.items()
+                        if isinstance(v, _SCALAR))
+    return pd.DataFrame(rows, columns=["diagnostic", "value"])
+
+
+def convergence(result: EstimateResult) -> dict[str, float]:
+    """R-hat, ESS and divergences of N, for results that have them."""
+    return {k: float(result.diagnostics[k]) for k in CONVERGENCE
+            if isinstance(result.diagnostics.get(k), (int, float, np.integer, np.floating))}
+
+
+def _show(value: object) -> str:
+    if isinstance(value, (float, np.floating)):
+        return f"{float(value):,.4g}"
+    return str(value)

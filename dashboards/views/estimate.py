@@ -70,7 +70,12 @@ for res in batch.results:
                     f"**Model terms:** {' + '.join(res.model) or '(main effects only)'}")
         for w in res.warnings:
             st.warning(w)
-        st.dataframe(runner.diagnostics_rows(res), hide_index=True)
+        gate = runner.convergence(res)
+        if gate:
+            for col, (name, value) in zip(st.columns(len(gate)), gate.items(), strict=True):
+                col.metric(name.replace("_", " ").upper() if name == "rhat" else name,
+                           f"{value:,.3f}" if name == "rhat" else f"{value:,.0f}")
+        st.dataframe(runner.diagnostics_rows(res), hide_index=True, height=240)
         if res.draws is not None and len(res.draws):
             posterior = pd.DataFrame({"method": res.method, "N": res.draws})
             st.altair_chart(charts.posterior_chart(posterior), width="stretch")

@@ -1,5 +1,6 @@
 """Policymakers' first page: the latest published estimate, recorded beside it, the trend."""
 
+import pandas as pd
 import streamlit as st
 
 from dashboards import charts, ui
@@ -42,6 +43,12 @@ with right:
 
 provenance = ui.provenance_line(headline.run_id, headline.method, headline.data_hash,
                                 headline.published_at, headline.period)
+ui.downloads("headline", pd.DataFrame([{
+    "period": headline.period, "estimate": round(headline.estimate),
+    "lower": round(headline.lower), "upper": round(headline.upper),
+    "level": headline.level, "recorded": int(headline.observed),
+    "hidden_per_recorded": round(headline.hidden_per_recorded, 2), "method": headline.method,
+}]), charts.recorded_share_chart(headline.observed, headline.estimate), provenance)
 st.subheader("Trend")
 trend = da.trend(user)
 chart = charts.trend_chart(trend, level=headline.level)

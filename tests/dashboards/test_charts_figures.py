@@ -145,3 +145,16 @@ def test_headline_first_orders_results(reference_table):
 def test_every_policymaker_method_has_a_plain_note():
     for name in ("aic-stepwise", "stepwise", "bic", "Mt", "Mh-chao", "Mth-poisson2", "dga"):
         assert len(notes.method_note(name)) > 40
+
+
+def test_diagnostics_list_convergence_of_every_variable(reference_table):
+    from dataclasses import replace
+
+    fit = runner.run_methods([reference_table("Korea")], ["Mt"], Settings()).results[0]
+    bayes = replace(fit, diagnostics={"rhat": 1.004, "ess_bulk": 812.0, "divergences": 0,
+                                      "rhat_by_variable": {"alpha": 1.02, "N": 1.004},
+                                      "grid": [1, 2, 3]})
+    rows = runner.diagnostics_rows(bayes).set_index("diagnostic")["value"]
+    assert rows["rhat_by_variable.alpha"] == "1.02" and "grid" not in rows
+    assert runner.convergence(bayes) == {"rhat": 1.004, "ess_bulk": 812.0, "divergences": 0.0}
+    assert runner.convergence(fit) == {}
