@@ -165,21 +165,23 @@ def _published_for(user: User) -> tuple[pd.DataFrame, pd.DataFrame]:
 def trend(user: User) -> pd.DataFrame:
     """Headline estimate per year from published runs (``period, estimate, lower, ...``)."""
     runs, estimates = _published_for(user)
-    return figures.trend_rows(runs, estimates)
+    return _withheld(user, figures.trend_rows(runs, estimates), ["period"])
 
 
 def headline(user: User) -> Headline | None:
     """The latest year's published headline with its provenance, or ``None``."""
     runs, estimates = _published_for(user)
-    rows = figures.trend_rows(runs, estimates)
+    rows = _withheld(user, figures.trend_rows(runs, estimates), ["period"])
     if rows.empty:
         return None
     last = rows.iloc[-1]
     run = runs[runs["run_id"] == last["run_id"]].iloc[0]
+    number = {k: float("nan") if pd.isna(last[k]) else float(last[k])
+              for k in ("estimate", "lower", "upper", "observed")}
     return Headline(
-        period=str(last["period"]), estimate=float(last["estimate"]),
-        lower=float(last["lower"]), upper=float(last["upper"]),
-        observed=float(last["observed"]), level=float(last["level"]),
+        period=str(last["period"]), estimate=number["estimate"],
+        lower=number["lower"], upper=number["upper"],
+        observed=number["observed"], level=float(last["level"]),
         method=str(last["method"]), run_id=int(last["run_id"]),
         data_hash=str(run["data_hash"]), published_at=str(run["published_at"])[:16],
         note=str(run["note"] or ""),
@@ -209,16 +211,22 @@ def breakdown(user: User, by: str, period: str | None = None) -> tuple[pd.DataFr
     run = chosen.sort_values(["period", "run_id"]).iloc[-1]
     method = figures.headline_method(run["methods"], run["settings"]) or ""
     rows = figures.strata_rows(estimates[estimates["run_id"] == run["run_id"]], method)
-    rows = _disclose(user, rows)
+    rows = _withheld(user, rows)
     info = {"run_id": int(run["run_id"]), "period": str(run["period"]), "method": method,
             "data_hash": str(run["data_hash"]), "published_at": str(run["published_at"])[:16]}
     return rows, info
 
 
-def _disclose(user: User, rows: pd.DataFrame) -> pd.DataFrame:
+def _withheld(user: User, rows: pd.DataFrame, within: list[str] | None = None) -> pd.DataFrame:
+    """Disclosure control for policymakers: small counts (and what reveals them) withheld.
+
+    Without ``within`` the rows are one breakdown published with its total;
+    with it, each group (a period, a method) is a figure of its own.
+    """
     if user.role != "policymaker":
         return rows.assign(suppressed=False)
-    return suppress_frame(rows, "observed", dependent=["estimate", "lower", "upper"],
+    return suppress_frame(rows, "observed", within=within or (),
+                          dependent=["estimate", "lower", "upper"],
                           threshold=disclosure_threshold()).drop(columns=["group_total"])
 
 
@@ -229,7 +237,8 @@ def method_comparison(user: User, run_id: int) -> pd.DataFrame:
                      & estimates["stratum"].map(lambda s: figures.parse_stratum(s) is None)]
     cols = ["method", "observed", "estimate", "lower", "upper", "level", "interval", "model",
             "existence", "warnings"]
-    return pick[cols].sort_values("estimate").reset_index(drop=True)
+    rows = pick[cols].sort_values("estimate").reset_index(drop=True)
+    return _withheld(user, rows, ["method"])
 
 
 def run_detail(user: User, run_id: int) -> tuple[dict, pd.DataFrame]:
@@ -289,9 +298,10 @@ def submissions(user: User, org_code: str | None = None) -> pd.DataFrame:
     """
     _require(user, "force", "analyst", "admin")
     with _reading() as con:
-        if user.role == "force" and org_code not in (None, user.org_code):
-            return queries.submissions(con, org_code="\x00no organisation\x00")
-        return queries.submissions(con, org_code=_own_org(user, org_code))
+        history = queries.submissions(con, org_code=_own_org(user, org_code))
+    if user.role == "force" and org_code not in (None, user.org_code):
+        return history.iloc[0:0]  # another organisation's history: nothing
+    return history
 
 
 def submission_report(user: User, submission_id: int) -> tuple[dict, pd.DataFrame] | None:

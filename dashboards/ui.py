@@ -139,6 +139,16 @@ def about(n: float) -> str:
     return f"{round(n, -digits):,.0f}"
 
 
+def count(n: float) -> str:
+    """A count of people, exact (or the withheld mark)."""
+    return f"{n:,.0f}" if n is not None and math.isfinite(n) else SUPPRESSED_MARK
+
+
+def ratio(k: float) -> str:
+    """Hidden victims per recorded one, to one decimal (or the withheld mark)."""
+    return f"{k:.1f}" if math.isfinite(k) else SUPPRESSED_MARK
+
+
 def downloads(name: str, frame: pd.DataFrame, chart: charts.Chart | None,
               provenance: str) -> None:
     """CSV and PNG downloads of a figure, each carrying its provenance."""

@@ -1,5 +1,7 @@
 """Policymakers' first page: the latest published estimate, recorded beside it, the trend."""
 
+import math
+
 import pandas as pd
 import streamlit as st
 
@@ -20,7 +22,7 @@ st.markdown(
       <div class="sub">Estimated victims in {headline.period}</div>
       <div class="big">about {ui.about(headline.estimate)}</div>
       <div class="sub">{pct} interval {ui.about(headline.lower)} to {ui.about(headline.upper)}
-      &nbsp;·&nbsp; {headline.observed:,.0f} recorded by at least one agency</div>
+      &nbsp;·&nbsp; {ui.count(headline.observed)} recorded by at least one agency</div>
     </div>""",
     unsafe_allow_html=True,
 )
@@ -29,14 +31,18 @@ left, right = st.columns([1, 2])
 with left:
     st.markdown(
         f"""<div class="df-card"><div class="label">Hidden for every recorded victim</div>
-        <div class="big">{headline.hidden_per_recorded:.1f}</div>
+        <div class="big">{ui.ratio(headline.hidden_per_recorded)}</div>
         <div>{headline.sentence()}</div></div>""",
         unsafe_allow_html=True,
     )
+shown = math.isfinite(headline.observed) and math.isfinite(headline.estimate)
+share = charts.recorded_share_chart(headline.observed, headline.estimate) if shown else None
 with right:
     st.markdown("**Recorded and not recorded**")
-    st.altair_chart(charts.recorded_share_chart(headline.observed, headline.estimate),
-                    width="stretch")
+    if share is not None:
+        st.altair_chart(share, width="stretch")
+    else:
+        st.info("Withheld: too few recorded victims to publish.")
     st.caption("The estimate counts everyone: those on at least one agency's list and those "
                "on none. Only the recorded part is a count; the rest is estimated from how "
                "often the same people appear on several lists.")
@@ -44,11 +50,11 @@ with right:
 provenance = ui.provenance_line(headline.run_id, headline.method, headline.data_hash,
                                 headline.published_at, headline.period)
 ui.downloads("headline", pd.DataFrame([{
-    "period": headline.period, "estimate": round(headline.estimate),
-    "lower": round(headline.lower), "upper": round(headline.upper),
-    "level": headline.level, "recorded": int(headline.observed),
-    "hidden_per_recorded": round(headline.hidden_per_recorded, 2), "method": headline.method,
-}]), charts.recorded_share_chart(headline.observed, headline.estimate), provenance)
+    "period": headline.period, "estimate": headline.estimate,
+    "lower": headline.lower, "upper": headline.upper,
+    "level": headline.level, "recorded": headline.observed,
+    "hidden_per_recorded": headline.hidden_per_recorded, "method": headline.method,
+}]).round({"estimate": 0, "lower": 0, "upper": 0, "hidden_per_recorded": 2}), share, provenance)
 st.subheader("Trend")
 trend = da.trend(user)
 chart = charts.trend_chart(trend, level=headline.level)

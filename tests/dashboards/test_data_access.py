@@ -6,6 +6,7 @@ warehouse of warehouse_fixture.py through the same calls the pages make.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -141,3 +142,16 @@ def test_a_write_by_another_process_shows_on_the_next_read(writable_warehouse):
     assert len(da.trend(POLLY)) == 2
     publish_run(Settings.from_env(), writable_warehouse.draft_run, actor="cli")
     assert da.trend(POLLY)["period"].tolist() == ["2023", "2024", "2025"]
+
+
+def test_policymaker_totals_under_the_threshold_are_withheld(warehouse, monkeypatch):
+    """With the threshold at 2,500, the 2023 total (2,195 recorded) is withheld, 2024's kept."""
+    monkeypatch.setenv(da.THRESHOLD_ENV, "2500")
+    trend = da.trend(POLLY).set_index("period")
+    assert pd.isna(trend.at["2023", "observed"]) and pd.isna(trend.at["2023", "estimate"])
+    assert trend.at["2024", "observed"] == 2744
+    assert da.trend(ANA).set_index("period").at["2023", "observed"] == 2195
+    monkeypatch.setenv(da.THRESHOLD_ENV, "3000")
+    head = da.headline(POLLY)
+    assert head is not None and np.isnan(head.observed) and np.isnan(head.estimate)
+    assert da.method_comparison(POLLY, head.run_id)["observed"].isna().all()

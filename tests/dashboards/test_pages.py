@@ -170,3 +170,12 @@ def test_signing_out_and_ended_sessions_return_to_sign_in(warehouse, signed_in, 
     monkeypatch.setattr(ui, "RECHECK_SECONDS", 0.0)
     _ok(at.run())
     assert "session has ended" in _text(at)
+
+
+def test_withheld_headline_renders_as_withheld(warehouse, signed_in, monkeypatch):
+    from dashboards import data_access as da
+
+    monkeypatch.setenv(da.THRESHOLD_ENV, "3000")
+    at = _ok(signed_in("polly").run())
+    text = _text(at)
+    assert "about [c]" in text and "2,744" not in text and "Withheld" in text
