@@ -255,13 +255,10 @@ def run_detail(user: User, run_id: int) -> tuple[dict, pd.DataFrame]:
         if run is None or (run["status"] != "published" and not user.sees_unpublished):
             raise AccessDenied(f"estimate run {run_id} is not published")
         estimates = queries.run_estimates(con, run_id)
-    if not user.sees_unpublished:
-        keep = ["stratum", "method", "observed", "estimate", "lower", "upper", "level",
-                "interval", "model", "existence", "warnings"]
-        estimates = suppress_frame(
-            estimates[keep], "observed", within=["method"],
-            dependent=["estimate", "lower", "upper"], threshold=disclosure_threshold(),
-        ).drop(columns=["group_total"])
+    if not user.sees_unpublished:  # no capture tables or diagnostics; small strata withheld
+        estimates = _withheld(user, estimates[[
+            "stratum", "method", "observed", "estimate", "lower", "upper", "level", "interval",
+            "model", "existence", "warnings"]], ["method"])
     return run, estimates
 
 
@@ -317,12 +314,7 @@ def submission_report(user: User, submission_id: int) -> tuple[dict, pd.DataFram
 def data_status(user: User) -> pd.DataFrame:
     """Which organisation submitted which quarter (a force sees its own row)."""
     _require(user, "force", "analyst", "admin")
-    subs = submissions(user)
-    if subs.empty:
-        return figures.status_grid(subs, [], [])
-    quarters = figures.quarter_range(subs["quarter"].min(), subs["quarter"].max())
-    orgs = sorted(subs["org_code"].unique())
-    return figures.status_grid(subs, orgs, quarters)
+    return figures.status_of(submissions(user))
 
 
 def template(user: User, quarter: str, fmt: str, org_code: str | None = None) -> tuple[str, bytes]:

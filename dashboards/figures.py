@@ -159,6 +159,14 @@ def status_grid(
     return out
 
 
+def status_of(submissions: pd.DataFrame) -> pd.DataFrame:
+    """:func:`status_grid` over the organisations and quarters the submissions span."""
+    if submissions.empty:
+        return status_grid(submissions, [], [])
+    quarters = quarter_range(submissions["quarter"].min(), submissions["quarter"].max())
+    return status_grid(submissions, sorted(submissions["org_code"].unique()), quarters)
+
+
 def overlap_matrix(table: CaptureTable) -> pd.DataFrame:
     """People on each pair of lists (diagonal: people on the list), lists x lists."""
     patterns = table.patterns.astype(np.int64)
