@@ -16,7 +16,7 @@ under 2 s.  Prints a table and writes ``benchmarks/results/dashboard.md``.
 ``--home`` uses an existing warehouse that has the demo sign-ins (e.g. one
 built by ``darkfigure demo --size full``).  Without it the test suite's fixture
 warehouse is built under ``var/bench-dashboard``: two years of returns from
-eight organisations (5,900 records, 64 submissions) and published runs with
+eight organisations (about 5,400 records, 64 submissions) and published runs with
 four methods, which is what the headline page reads.
 """
 

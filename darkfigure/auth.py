@@ -12,6 +12,7 @@ change state) so that the caller decides how long it holds the warehouse.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -38,9 +39,13 @@ MIN_PASSWORD_LENGTH = 10
 #: (19 MiB, 2 iterations, 1 lane): strong against guessing, yet quick enough that
 #: a sign-in on a busy two-core server stays well under a second.
 _HASHER = PasswordHasher(time_cost=2, memory_cost=19_456, parallelism=1)
-# Verified when the username is unknown, so that a wrong name costs as long as
-# a wrong password and response times do not reveal which accounts exist.
-_DUMMY_HASH = _HASHER.hash("not a real password, only for constant time")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified when the username is unknown, so that a wrong name costs as long as a
+    wrong password and response times do not reveal which accounts exist."""
+    return _HASHER.hash("not a real password, only for constant time")
 
 
 class AuthError(UserError):
@@ -196,7 +201,7 @@ def authenticate(
     ).fetchone()
     wrong = AuthError("the username or password is not right")
     if row is None:
-        _verify(_DUMMY_HASH, password)
+        _verify(_dummy_hash(), password)
         raise wrong
     name, role, org, display, stored, failures, locked_until, active = row
     if locked_until is not None and locked_until > now:
