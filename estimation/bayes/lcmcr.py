@@ -160,8 +160,9 @@ def sampler_settings(
 ) -> mcmc.SamplerSettings:
     """Sampler settings from the estimator :class:`~estimation.registry.Settings`.
 
-    ``options`` may override ``target_accept``, ``pilots`` and ``low_rank``; the
-    keyword arguments are the method's defaults.
+    ``options`` may override ``target_accept``, ``pilots``, ``low_rank`` and
+    ``rerun`` (re-run once after a failed gate, default true); the keyword
+    arguments are the method's defaults.
     """
     seed = settings.seed
     if seed is None:
@@ -175,4 +176,5 @@ def sampler_settings(
         target_accept=float(options.get("target_accept", target_accept)),
         pilots=int(options.get("pilots", 4)),
         low_rank=bool(options.get("low_rank", low_rank)),
+        rerun=bool(options.get("rerun", True)),
     )

@@ -58,6 +58,8 @@ class SamplerSettings:
     low_rank
         Adapt a low-rank dense correction to the diagonal mass matrix (nutpie),
         which follows the linear ridges of weakly identified models.
+    rerun
+        Re-run once with :meth:`stronger` settings when the gate fails.
     """
 
     draws: int = 1000
@@ -68,6 +70,7 @@ class SamplerSettings:
     cores: int = 2
     pilots: int = 4
     low_rank: bool = False
+    rerun: bool = True
 
     def stronger(self) -> SamplerSettings:
         """Settings for the one re-run after a failed gate: more tuning and draws, smaller steps."""
@@ -357,10 +360,11 @@ class Posterior:
         """Plain-language warnings for a result that failed the gate even after the re-run."""
         if self.gate.passed:
             return ()
+        run = "after a re-run with" if self.reran else "with"
         return (
             "the MCMC sampler did not converge ("
             + "; ".join(self.gate.failures)
-            + f", after a re-run with {self.settings.tune} tuning steps and "
+            + f", {run} {self.settings.tune} tuning steps and "
             f"{self.settings.draws} draws per chain): treat the estimate and its interval "
             "as unreliable",
         )
@@ -394,7 +398,7 @@ def sample_total(
         total = draw_total(idata.posterior[p0_name].values, n, settings.seed)
         idata.posterior["N"] = (("chain", "draw"), total)
         gate = check(idata, ["N", *gated])
-        if gate.passed or reran:
+        if gate.passed or reran or not settings.rerun:
             break
         reran = True
         settings = settings.stronger()
