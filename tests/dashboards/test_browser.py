@@ -53,6 +53,16 @@ def _shot(page, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
+def _grid_shows(page, *words: str) -> None:
+    """Wait until a data grid's (accessible) text holds every word: grids draw late."""
+    condition = " && ".join(f"t.includes({w!r})" for w in words)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-testid=stDataFrame]')]"
+        f".some(g => {{ const t = g.textContent || ''; return {condition}; }})",
+        timeout=30_000,
+    )
+
+
 def _visit(page, link: str, expect: str, shot: str) -> None:
     page.get_by_role("link", name=link).click()
     page.get_by_text(expect, exact=False).first.wait_for(timeout=60_000)
@@ -117,8 +127,7 @@ def test_force_uploads_a_return_and_reads_its_report(browser, app_url):
         _shot(page, "force_2_report")
         body = page.locator("body").inner_text()
         assert "quarantined" in body.lower() and "error(s)" in body
-        grid = page.locator("[data-testid=stDataFrame]").first.text_content() or ""
-        assert "nationality" in grid and "How to fix it" in grid
+        _grid_shows(page, "nationality", "How to fix it")
         page.get_by_role("tab", name="History").click()
         wait_idle(page)
         _shot(page, "force_3_history")
@@ -132,7 +141,6 @@ def test_admin_sees_users(browser, app_url):
         sign_in(page, app_url, "admin", PASSWORD)
         page.get_by_text("Submissions").first.wait_for(timeout=60_000)
         _visit(page, "Users", "Add a user", "admin_1_users")
-        accounts = page.locator("[data-testid=stDataFrame]").first.text_content() or ""
-        assert "polly" in accounts and "policymaker" in accounts
+        _grid_shows(page, "polly", "policymaker")
     finally:
         context.close()
