@@ -15,13 +15,15 @@ the one a full enumeration gives.
 
 Beyond 6 lists a greedy downhill search (MultipleSystemsEstimation
 ``downhill_fit``): from main effects, move to the best neighbour (one pair
-added or removed) while that lowers BIC.
+added or removed) while that lowers BIC.  The downhill search also takes over,
+with a note, when a table is so sparse that the exhaustive search would need
+thousands of linear programs (:data:`CHECK_BUDGET`).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -31,6 +33,10 @@ from estimation.loglinear.model_space import ModelFits, PairSpace
 
 #: Exhaustive search up to this many lists (32,768 models at 6).
 EXHAUSTIVE_MAX_LISTS = 6
+#: Models needing the linear-programming existence check that the exhaustive search may
+#: meet before it gives way to the downhill search.  The reference tables need at most
+#: a dozen; a very sparse six-list table (12 people) needed 7,000, two minutes.
+CHECK_BUDGET = 150
 _BATCH = 128
 
 
@@ -74,6 +80,9 @@ class BicSearch:
         Non-admissible models met, by their terms joined with ``+``, and why.
     path
         Downhill steps (empty for the exhaustive search).
+    note
+        Why the search is not the one asked for (empty when it is): a plain
+        sentence for the result's warnings.
     """
 
     ranking: tuple[RankedModel, ...]
@@ -82,6 +91,7 @@ class BicSearch:
     models_fitted: int
     skipped: dict[str, str] = field(default_factory=dict)
     path: tuple[dict[str, Any], ...] = ()
+    note: str = ""
 
     @property
     def best(self) -> RankedModel:
@@ -147,8 +157,11 @@ def _exhaustive(space: PairSpace, top: int) -> BicSearch:
     estimate = np.full(total, np.nan)
     fitted = np.zeros(total, bool)
     skipped: dict[str, str] = {}
+    checked = 0
 
     def record(fits: ModelFits) -> None:
+        nonlocal checked
+        checked += fits.checked
         m = fits.models
         fitted[m] = True
         bound[m] = fits.neg2loglik
@@ -169,6 +182,17 @@ def _exhaustive(space: PairSpace, top: int) -> BicSearch:
         candidates = np.flatnonzero(lower < tau)
         if candidates.size == 0:
             break
+        if checked > CHECK_BUDGET:
+            # So sparse that most models need a linear program: search downhill instead.
+            result = _downhill(space, top)
+            note = (
+                f"the table is so sparse that the search over all {total:,} models was "
+                f"stopped after {int(fitted.sum()):,} ({checked:,} needed the existence "
+                "check); the model is the best found by the downhill search, not "
+                "necessarily the lowest BIC"
+            )
+            return replace(result, models_fitted=result.models_fitted + int(fitted.sum()),
+                           note=note)
         batch = candidates[np.argsort(lower[candidates], kind="stable")[:_BATCH]]
         record(space.fit(batch))
     order = np.flatnonzero(np.isfinite(bic))

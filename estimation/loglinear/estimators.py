@@ -70,8 +70,8 @@ class LoglinearEstimator(Estimator):
             fit = fit_terms(self.table, terms)
         if fit.status == EXISTENCE_NOT_IDENTIFIABLE:
             raise ValueError(f"{self.table.source or 'table'}: {fit.existence.reason}")
+        warnings = list(fit.warnings) + list(selection.pop("warnings", []))
         diagnostics = fit.diagnostics() | selection
-        warnings = list(fit.warnings)
         lower = upper = math.nan
         interval = "none"
         draws = None
@@ -246,6 +246,8 @@ class Bic(LoglinearEstimator):
         }
         if search.path:
             diag["selection_path"] = list(search.path)
+        if search.note:
+            diag["warnings"] = [search.note]
         if self._top_models is not None:
             diag["bootstrap_models"] = len(self._top_models)
         return terms, diag

@@ -48,6 +48,9 @@ class ModelFits:
         Whether each model passes the existence and identifiability check.
     reasons
         Why each non-admissible model was set aside, by bit mask.
+    checked
+        Models that failed the quick rank test and needed the full existence
+        check (a linear program each: the costly part on sparse tables).
     """
 
     models: np.ndarray
@@ -56,6 +59,7 @@ class ModelFits:
     estimate: np.ndarray
     admissible: np.ndarray
     reasons: dict[int, str]
+    checked: int = 0
 
 
 class PairSpace:
@@ -149,6 +153,7 @@ class PairSpace:
         models = np.asarray(models, np.int64)
         cols, cells = self.masks(models)
         batchable = self.quick_ok(cols)
+        checked = int(np.count_nonzero(~batchable))
         admissible = batchable.copy()
         reasons: dict[int, str] = {}
         neg2ll = np.full(models.size, np.nan)
@@ -171,7 +176,7 @@ class PairSpace:
             coef[idx] = bf.coef
             estimate[idx] = self.table.n + bf.unobserved
         estimate[~admissible] = np.nan
-        return ModelFits(models, coef, neg2ll, estimate, admissible, reasons)
+        return ModelFits(models, coef, neg2ll, estimate, admissible, reasons, checked)
 
     def means(self, model: int, coef: np.ndarray) -> np.ndarray:
         """Fitted cell means of one model from its coefficients (zero off its face)."""
