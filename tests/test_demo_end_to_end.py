@@ -31,8 +31,9 @@ def test_true_n_is_inside_the_stepwise_profile_interval(built):
     per cent.  Checked over seeds 1-8 of the small nation: 7 of 8 intervals held it.
     """
     summary, _ = built
-    latest = max(SIZES["small"].years)
-    row = summary.estimates.query("year == @latest and stratum == 'all' and method == 'stepwise'")
+    est = summary.estimates
+    row = est[(est["year"] == max(SIZES["small"].years)) & (est["stratum"] == "all")
+              & (est["method"] == "stepwise")]
     assert len(row) == 1
     est = row.iloc[0]
     assert est["lower"] < est["estimate"] < est["upper"]
