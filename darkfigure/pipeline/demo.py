@@ -126,13 +126,13 @@ def run_demo(
             "overwrites one. Set DARKFIGURE_HOME to another directory for the demo."
         )
     nation_dir = settings.home / "demo" / "nation"
-    if stamp and stamp.get("size") == size and not force_rebuild and (
+    cfg = SIZES[size]
+    if stamp and stamp.get("config") == _fingerprint(cfg) and not force_rebuild and (
         settings.warehouse_path.exists()
     ):
         echo(f"Reusing the demo warehouse in {settings.home} (--force-rebuild to build anew).")
         return _summary_from_stamp(settings, stamp, read_truth(nation_dir))
     _clear(settings)
-    cfg = SIZES[size]
     echo(f"Simulating a {size} nation (seed {cfg.seed}, {', '.join(map(str, cfg.years))})...")
     simulate_nation(nation_dir, cfg)
     truth = read_truth(nation_dir)
@@ -145,6 +145,7 @@ def run_demo(
     create_demo_users(settings)
     stamp = {
         "size": size,
+        "config": _fingerprint(cfg),
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "runs": runs,
         "submissions": submissions.to_dict("records"),
@@ -279,6 +280,11 @@ def _summary_from_stamp(settings: Settings, stamp: dict, truth: Truth) -> DemoSu
                 })
     return DemoSummary(settings.home, stamp["size"], True, pd.DataFrame(stamp["submissions"]),
                        pd.DataFrame(rows), stamp["runs"])
+
+
+def _fingerprint(cfg: NationConfig) -> str:
+    """What identifies a nation: a changed definition means the demo is rebuilt."""
+    return repr(cfg)
 
 
 def _num(x: Any) -> float:
