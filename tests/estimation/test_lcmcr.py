@@ -82,6 +82,7 @@ def test_same_seed_same_draws(reference_table):
     }
     a = estimate(table, "lcmcr", **settings)
     b = estimate(table, "lcmcr", **settings)
+    assert a.draws is not None and b.draws is not None
     assert np.array_equal(a.draws, b.draws)
 
 
