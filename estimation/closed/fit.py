@@ -28,7 +28,11 @@ from scipy.optimize import linprog
 
 from estimation.capture_table import CaptureTable
 from estimation.closed.designs import HETEROGENEITY, ClosedDesign, closed_design
-from estimation.intervals.profile import constrained_poisson_fit, independent_columns
+from estimation.intervals.profile import (
+    ConstrainedFit,
+    constrained_poisson_fit,
+    independent_columns,
+)
 
 
 @dataclass(frozen=True)
@@ -151,6 +155,25 @@ def mle_face(X: np.ndarray, y: np.ndarray, nonneg: tuple[int, ...] = ()) -> np.n
     return face
 
 
+def _fit_on_face(
+    Xo: np.ndarray, y: np.ndarray, x0: np.ndarray, design: ClosedDesign, dropped: np.ndarray
+) -> tuple[np.ndarray, ConstrainedFit]:
+    """Constrained fit on the face's cells, without the columns already ``dropped``.
+
+    Returns the mask of columns used (independent and not dropped) and the fit.
+    """
+    coef_row = np.linalg.lstsq(Xo.T, x0, rcond=None)[0]
+    if np.linalg.norm(Xo.T @ coef_row - x0) > 1e-8 * (1 + np.linalg.norm(x0)):
+        raise ValueError(
+            f"N cannot be estimated with {design.label}: the people observed do not "
+            "determine the number on no list (too many lists recorded nobody or everybody)"
+        )
+    cols = independent_columns(np.where(dropped, 0.0, Xo))
+    index = np.flatnonzero(cols)
+    nonneg = [int(np.flatnonzero(index == j)[0]) for j in design.nonneg if cols[j]]
+    return cols, constrained_poisson_fit(Xo[:, cols], y, nonneg=nonneg)
+
+
 def fit_closed(table: CaptureTable, design: ClosedDesign) -> ClosedFit:
     """Fit ``design`` to ``table`` by Poisson regression.
 
@@ -169,23 +192,30 @@ def fit_closed(table: CaptureTable, design: ClosedDesign) -> ClosedFit:
         raise ValueError(f"design has {design.X.shape[0]} rows for a table on {table.t} lists")
     y_all = table.counts.astype(float)
     n = table.n
-    face = mle_face(design.X[1:], y_all, design.nonneg)
-    y, Xo, x0 = y_all[face], design.X[1:][face], design.X[0]
-    coef_row = np.linalg.lstsq(Xo.T, x0, rcond=None)[0]
-    if np.linalg.norm(Xo.T @ coef_row - x0) > 1e-8 * (1 + np.linalg.norm(x0)):
-        raise ValueError(
-            f"N cannot be estimated with {design.label}: the people observed do not "
-            "determine the number on no list (too many lists recorded nobody or everybody)"
-        )
-    cols = independent_columns(Xo)
-    index = np.flatnonzero(cols)
-    nonneg = [int(np.flatnonzero(index == j)[0]) for j in design.nonneg if cols[j]]
-    cf = constrained_poisson_fit(Xo[:, cols], y, nonneg=nonneg)
+    X1, x0 = design.X[1:], design.X[0]
+    # Chao's rule drops eta columns, and the smaller model can lose the MLE the full one
+    # had: find the face again for the columns kept, until it no longer changes.
+    dropped = np.zeros(X1.shape[1], bool)
+    face = mle_face(X1, y_all, design.nonneg)
+    for _ in range(X1.shape[1]):
+        y, Xo = y_all[face], X1[face]
+        cols, cf = _fit_on_face(Xo, y, x0, design, dropped)
+        now_dropped = dropped.copy()
+        now_dropped[np.flatnonzero(cols)[~cf.kept]] = True
+        if np.array_equal(now_dropped, dropped):
+            break
+        keep = ~now_dropped
+        nonneg = tuple(int(np.sum(keep[:j])) for j in design.nonneg if keep[j])
+        new_face = mle_face(X1[:, keep], y_all, nonneg)
+        if np.array_equal(new_face, face):
+            break
+        face, dropped = new_face, now_dropped
     x0k = x0[cols][cf.kept]
     fit = cf.fit
     eta0 = float(x0k @ fit.coef)
-    mu0 = math.exp(min(eta0, 700.0))
-    information_ok = fit.cov is not None
+    # exp(eta0) past 1e304 is a fit running off to infinity, not an estimate.
+    mu0 = math.exp(eta0) if eta0 < 700.0 else math.inf
+    information_ok = fit.cov is not None and math.isfinite(mu0)
     var_eta0 = float(x0k @ fit.cov @ x0k) if fit.cov is not None else math.nan
     se = math.sqrt(mu0 + mu0**2 * var_eta0) if information_ok else math.nan
     rank = int(cf.kept.sum())
@@ -203,8 +233,10 @@ def fit_closed(table: CaptureTable, design: ClosedDesign) -> ClosedFit:
         parameters=MappingProxyType(
             {str(k): float(v) for k, v in zip(names[cf.kept], fit.coef, strict=True)}
         ),
-        set_to_zero=tuple(str(k) for k in names[~cf.kept]),
-        aliased=tuple(str(k) for k in np.array(design.names)[~cols]),
+        set_to_zero=tuple(
+            str(k) for k in [*np.array(design.names)[dropped], *names[~cf.kept]]
+        ),
+        aliased=tuple(str(k) for k in np.array(design.names)[~cols & ~dropped]),
         converged=fit.converged,
         information_ok=information_ok,
         face=face,

@@ -13,6 +13,8 @@ import math
 from collections.abc import Callable
 from typing import ClassVar
 
+import numpy as np
+
 from estimation.capture_table import CaptureTable
 from estimation.closed.designs import HETEROGENEITY, HETEROGENEITY_LABEL, closed_design
 from estimation.closed.fit import fit_closed
@@ -41,6 +43,9 @@ class ClosedPopulationEstimator(Estimator):
     reference = REFERENCE
     # 2**t cells: beyond 15 lists the design no longer fits comfortably in memory.
     max_lists = 15
+    #: Chao's model has t - 2 constrained parameters, each dropped and refitted in turn
+    #: (Rcapture ``Chao.neg``): at 15 lists a profile interval took half a minute.
+    CHAO_MAX_LISTS = 12
     model: ClassVar[str]
     h: ClassVar[str | None] = None
 
@@ -52,7 +57,14 @@ class ClosedPopulationEstimator(Estimator):
     def _fit_single_threaded(self) -> Fit:
         table = self.table
         design = closed_design(table.t, self.model, self.h)
-        fit = fit_closed(table, design)
+        with np.errstate(over="ignore", invalid="ignore"):  # a diverging fit is reported below
+            fit = fit_closed(table, design)
+        if not (fit.converged and math.isfinite(fit.estimate)):
+            raise ValueError(
+                f"N cannot be estimated with {design.label} on this table: the fit runs off to "
+                "infinity instead of converging (too few people caught once or twice for "
+                "this model); choose another model"
+            )
         settings = self.settings
         warnings: list[str] = []
         existence = EXISTENCE_OK
@@ -63,11 +75,11 @@ class ClosedPopulationEstimator(Estimator):
                 f"{int((~fit.face).sum())} empty capture patterns are fitted as zero "
                 "(extended MLE); treat the estimate with caution"
             )
-        if not fit.ok:
+        if not fit.information_ok:
             existence = EXISTENCE_NO_MLE
             warnings.append(
-                f"the {design.label} fit did not converge to a finite maximum; "
-                "the estimate is unreliable"
+                f"the {design.label} fit has a singular information matrix: its standard "
+                "error and interval are unavailable and the estimate is unreliable"
             )
         diagnostics: dict[str, object] = {
             "se": fit.se,
@@ -86,14 +98,20 @@ class ClosedPopulationEstimator(Estimator):
             diagnostics["face_cells"] = int(fit.face.sum())
         lower = upper = math.nan
         interval = "none"
+        prof = None
         if settings.interval == "profile" and fit.ok:
-            prof = profile_interval(
-                design.X,
-                table.counts,
-                level=settings.level,
-                active=fit.face,
-                nonneg=design.nonneg,
-            )
+            try:
+                with np.errstate(all="ignore"):
+                    prof = profile_interval(
+                        design.X,
+                        table.counts,
+                        level=settings.level,
+                        active=fit.face,
+                        nonneg=design.nonneg,
+                    )
+            except ValueError as err:
+                warnings.append(f"no profile-likelihood interval: {err}")
+        if prof is not None:
             lower, upper, interval = prof.lower, prof.upper, "profile"
             diagnostics["profile_estimate"] = prof.estimate
             if not prof.bounded:
@@ -156,6 +174,9 @@ def _define(model: str, h: str | None) -> type[ClosedPopulationEstimator]:
             "model": model,
             "h": h,
             "min_lists": 2 if h is None else 3,
+            "max_lists": ClosedPopulationEstimator.CHAO_MAX_LISTS
+            if h == "chao"
+            else ClosedPopulationEstimator.max_lists,
             "__doc__": f"Rcapture's {label} closed-population model.",
             "__module__": __name__,
         },

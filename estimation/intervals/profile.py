@@ -298,8 +298,14 @@ def profile_interval(
     prof.starts[n_poisson] = poisson.coef
     cap = max_upper_factor * max(n_poisson, n + 1.0)
 
-    n_max = _maximiser(prof, n, n_poisson, cap)
-    l_max = prof.loglik(n_max) if np.isfinite(n_max) else -np.inf
+    with np.errstate(divide="ignore", invalid="ignore"):
+        n_max = _maximiser(prof, n, n_poisson, cap)
+        l_max = prof.loglik(n_max) if np.isfinite(n_max) else -np.inf
+    if np.isfinite(n_max) and not np.isfinite(l_max):
+        raise ValueError(
+            "the profile likelihood is not finite at its maximum (the model leaves no "
+            "room for anyone on no list there)"
+        )
     target = l_max - chi2.ppf(level, 1) / 2
 
     def gap(N: float) -> float:
