@@ -128,12 +128,16 @@ def run_demo(
         )
     nation_dir = settings.home / "demo" / "nation"
     cfg = SIZES[size]
-    if stamp and stamp.get("config") == _fingerprint(cfg) and not force_rebuild and (
-        settings.warehouse_path.exists()
+    if stamp and stamp.get("status") == "ready" and stamp.get("config") == _fingerprint(cfg) and (
+        not force_rebuild and settings.warehouse_path.exists()
     ):
         echo(f"Reusing the demo warehouse in {settings.home} (--force-rebuild to build anew).")
         return _summary_from_stamp(settings, stamp, read_truth(nation_dir))
     _clear(settings)
+    # Marks the home as the demo's before anything is written, so that an
+    # interrupted build is rebuilt next time rather than refused.
+    stamp_path.parent.mkdir(parents=True, exist_ok=True)
+    stamp_path.write_text(json.dumps({"size": size, "status": "building"}), encoding="utf-8")
     echo(f"Simulating a {size} nation (seed {cfg.seed}, {', '.join(map(str, cfg.years))})...")
     simulate_nation(nation_dir, cfg)
     truth = read_truth(nation_dir)
@@ -147,6 +151,7 @@ def run_demo(
     create_demo_users(settings)
     stamp = {
         "size": size,
+        "status": "ready",
         "config": _fingerprint(cfg),
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "runs": runs,
