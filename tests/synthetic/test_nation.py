@@ -158,3 +158,20 @@ def test_referrals_make_lists_dependent_and_visibility_makes_people_differ():
     la, nca = hist["LA"].to_numpy(), hist["NCA"].to_numpy()
     t2 = np.array([[np.sum((la == a) & (nca == b)) for b in (0, 1)] for a in (0, 1)])
     assert 0.7 < t2[1, 1] * t2[0, 0] / (t2[0, 1] * t2[1, 0]) < 1.5
+
+
+def test_simulate_command(tmp_path, capsys):
+    from darkfigure.cli import main
+
+    out = tmp_path / "n"
+    assert main(["simulate", "--out", str(out), "--years", "2024-2025", "--size", "300",
+                 "--areas", "2", "--seed", "4"]) == 0
+    text = capsys.readouterr().out
+    truth = read_truth(out)
+    for year in (2024, 2025):
+        line = next(x for x in text.splitlines() if x.startswith(str(year)))
+        assert line.split()[1].replace(",", "") == str(truth.true_n(year))
+    assert (out / "returns" / "manifest.csv").exists()
+    assert main(["simulate", "--out", str(out), "--years", "2025-2024"]) == 2
+    assert "not a year range" in capsys.readouterr().err
+    assert main(["simulate", "--out", str(out), "--areas", "50"]) == 2
