@@ -373,9 +373,11 @@ def format_summary(summary: DemoSummary, headline: str = "stepwise") -> str:
             inside=est["covers"].map({True: "yes", False: "NO", None: "-"}),
         )
         order = {m: i for i, m in enumerate([headline, *sorted(set(est["method"]) - {headline})])}
-        shown = shown.sort_values(["year", "stratum"], kind="stable").sort_values(
-            ["year", "stratum", "method"], key=lambda c: c.map(order) if c.name == "method"
-            else c, kind="stable")
+        # Whole population first, then strata; the headline method first in each.
+        keys = {"method": lambda c: c.map(order),
+                "stratum": lambda c: c.map(lambda s: (s != "all", s))}
+        shown = shown.sort_values(["year", "stratum", "method"], kind="stable",
+                                  key=lambda c: keys.get(str(c.name), lambda x: x)(c))
         cols = ["year", "stratum", "method", "observed", "N_hat", "interval", "true", "inside"]
         lines.append(shown[cols].to_string(index=False))
     lines.append("")
