@@ -96,6 +96,13 @@ class DGA(Estimator):
     max_lists = 6
 
     def check(self) -> None:
+        if not np.any(self.table.counts[self.table.patterns.sum(axis=1) >= 2]):
+            # With no overlaps every graph's posterior of N is its prior (delta): a number
+            # would be made up.
+            raise ValueError(
+                "nobody is on two or more lists: the lists' overlaps are what tell how many "
+                "were missed, so dga cannot estimate N from this table"
+            )
         options = self.settings.options
         unknown = sorted(set(options) - set(OPTIONS))
         if unknown:

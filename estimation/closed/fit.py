@@ -34,6 +34,10 @@ from estimation.intervals.profile import (
     independent_columns,
 )
 
+#: With a singular information matrix, more unseen than this many times the observed
+#: is a fit running off to infinity, not an estimate.
+DIVERGED_RATIO = 1e4
+
 
 @dataclass(frozen=True)
 class ClosedFit:
@@ -134,8 +138,9 @@ def mle_face(X: np.ndarray, y: np.ndarray, nonneg: tuple[int, ...] = ()) -> np.n
         off = np.flatnonzero(~face)
         # d on candidate cells in [-1, 0]; on cells already off the face only <= 0.
         A_ub = np.vstack([X[candidates], -X[candidates], X[off]])
-        b_ub = np.concatenate([np.zeros(candidates.size), np.ones(candidates.size),
-                               np.zeros(off.size)])
+        b_ub = np.concatenate(
+            [np.zeros(candidates.size), np.ones(candidates.size), np.zeros(off.size)]
+        )
         res = linprog(
             X[candidates].sum(axis=0),
             A_ub=A_ub,
@@ -213,8 +218,11 @@ def fit_closed(table: CaptureTable, design: ClosedDesign) -> ClosedFit:
     x0k = x0[cols][cf.kept]
     fit = cf.fit
     eta0 = float(x0k @ fit.coef)
-    # exp(eta0) past 1e304 is a fit running off to infinity, not an estimate.
     mu0 = math.exp(eta0) if eta0 < 700.0 else math.inf
+    if fit.cov is None and mu0 > DIVERGED_RATIO * n:
+        # A singular information matrix with an astronomic N: the parameters are running
+        # off to infinity along a direction that sends N there (e.g. 3e250 from 400 people).
+        mu0 = math.inf
     information_ok = fit.cov is not None and math.isfinite(mu0)
     var_eta0 = float(x0k @ fit.cov @ x0k) if fit.cov is not None else math.nan
     se = math.sqrt(mu0 + mu0**2 * var_eta0) if information_ok else math.nan
@@ -233,9 +241,7 @@ def fit_closed(table: CaptureTable, design: ClosedDesign) -> ClosedFit:
         parameters=MappingProxyType(
             {str(k): float(v) for k, v in zip(names[cf.kept], fit.coef, strict=True)}
         ),
-        set_to_zero=tuple(
-            str(k) for k in [*np.array(design.names)[dropped], *names[~cf.kept]]
-        ),
+        set_to_zero=tuple(str(k) for k in [*np.array(design.names)[dropped], *names[~cf.kept]]),
         aliased=tuple(str(k) for k in np.array(design.names)[~cols & ~dropped]),
         converged=fit.converged,
         information_ok=information_ok,
