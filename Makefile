@@ -17,8 +17,13 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+# The demo: a synthetic nation through the real intake path, then the dashboard.
+# A warehouse already built is reused; DEMO_SIZE=full builds 2022-2025 for every force.
+DEMO_SIZE ?= small
+PORT ?= 8501
 run: setup
-	$(VENV)/bin/darkfigure compare data/capture_tables/UKdat_5.csv
+	DARKFIGURE_DEMO=1 $(VENV)/bin/darkfigure demo --size $(DEMO_SIZE)
+	DARKFIGURE_DEMO=1 $(VENV)/bin/darkfigure dashboard --port $(PORT)
 
 lint: setup
 	$(VENV)/bin/ruff check .
