@@ -25,9 +25,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass
 from functools import cache
+from threading import Barrier, BrokenBarrierError
 
 import numpy as np
 from scipy.special import gammaln
@@ -51,8 +52,18 @@ def _blas() -> ThreadpoolController:
 
 @cache
 def _pool(cores: int) -> ThreadPoolExecutor:
-    """A pool of ``cores`` threads kept for the process: starting threads costs ms a fit."""
-    return ThreadPoolExecutor(cores, thread_name_prefix="dga")
+    """A pool of ``cores`` threads kept for the process: starting threads costs ms a fit.
+
+    The threads are started here (a pool starts them lazily, one per task while none is
+    idle): ``cores`` tasks that wait for each other make it start them all.
+    """
+    pool = ThreadPoolExecutor(cores, thread_name_prefix="dga")
+    barrier = Barrier(cores)
+    tasks = [pool.submit(barrier.wait, 5.0) for _ in range(cores)]
+    for task in tasks:
+        with suppress(BrokenBarrierError):  # a slow start only costs the first fit time
+            task.result()
+    return pool
 
 
 def prepare(t: int, cores: int = 2) -> None:
