@@ -21,14 +21,18 @@ quoted (they may be names).
 from __future__ import annotations
 
 import hashlib
-import io
 import re
+import unicodedata
 from dataclasses import dataclass, field
+from functools import reduce
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from collection import xlsx_reader
+from collection import csv_reader, xlsx_reader
 from collection.errors import ReturnFileError
 from collection.schema import FIELD_NAMES, FIELDS, REQUIRED_FIELDS
 
@@ -39,9 +43,6 @@ ROW = "row"
 #: Fields that are free text and NFC-normalised.
 TEXT_FIELDS = tuple(f.name for f in FIELDS if f.kind == "text")
 
-_SAVE_AS_CSV = ("In Excel use File > Save As > 'CSV UTF-8 (Comma delimited) (*.csv)', "
-                "or send the .xlsx.")
-_SEND_TEMPLATE = "Send the return as CSV UTF-8 or .xlsx, as made from the template."
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
@@ -127,14 +128,16 @@ def read_return(path: str | Path, *, name: str | None = None) -> RawReturn:
 def read_return_bytes(raw: bytes, file_name: str) -> RawReturn:
     """Read a return from its bytes (e.g. an upload); see :func:`read_return`."""
     digest = hashlib.sha256(raw).hexdigest()
-    if not raw.strip():
+    if not raw or raw.isspace():  # (raw.strip() would copy the file)
         raise ReturnFileError(file_name, "the file is empty.",
                               "Fill in the template (header row and one row per person) and send "
                               "it again.")
     stamp: dict[str, str] = {}
     if raw.startswith(_ZIP_MAGIC):
         fmt = "xlsx"
-        grid, first_row, stamp = xlsx_reader.read_sheet(raw, file_name, DATA_SHEET)
+        sheet, first_row, stamp = xlsx_reader.read_sheet(raw, file_name, DATA_SHEET)
+        grid = csv_reader.frame_columns(sheet)
+        records = np.arange(first_row, first_row + len(sheet), dtype="int64")
     elif raw.startswith(_OLE_MAGIC):
         raise ReturnFileError(file_name, "is an old-style Excel .xls workbook, which is not "
                                          "accepted.",
@@ -146,61 +149,9 @@ def read_return_bytes(raw: bytes, file_name: str) -> RawReturn:
                               "Send the .xlsx file as saved by Excel, or a CSV file named .csv.")
     else:
         fmt = "csv"
-        grid, first_row = _read_csv_grid(raw, file_name)
-    data = _to_frame(grid, first_row, file_name)
+        grid, records = csv_reader.read_grid(raw, file_name, len(REQUIRED_FIELDS))
+    data = _to_frame(grid, records, file_name)
     return RawReturn(file_name, digest, len(raw), fmt, data, stamp)
-
-
-def _decode_check(raw: bytes, file_name: str) -> str:
-    """Check the text encoding; return the codec for pandas."""
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise ReturnFileError(file_name, "is UTF-16 text ('Unicode Text'), not UTF-8.",
-                              _SAVE_AS_CSV)
-    if b"\x00" in raw[:65536]:
-        raise ReturnFileError(file_name, "contains binary data (NUL bytes): it is not a CSV text "
-                                         "file.",
-                              "Send the return as CSV UTF-8 or .xlsx, as made from the template.")
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError as err:
-        line = raw.count(b"\n", 0, err.start) + 1
-        try:
-            raw.decode("cp1252")
-            guess = "it looks like Windows-1252 ('ANSI') text"
-        except UnicodeDecodeError:
-            guess = "it is not text in any encoding darkfigure recognises"
-        raise ReturnFileError(file_name, f"is not UTF-8 text (first bad byte on line {line}); "
-                                         f"{guess}.",
-                              _SAVE_AS_CSV) from None
-    return "utf-8-sig"
-
-
-def _sniff_separator(raw: bytes) -> str:
-    first = raw.split(b"\n", 1)[0]
-    counts = {sep: first.count(sep.encode()) for sep in (",", ";", "\t")}
-    best = max(counts, key=lambda sep: counts[sep])
-    return best if counts[best] > 0 else ","
-
-
-def _read_csv_grid(raw: bytes, file_name: str) -> tuple[pd.DataFrame, int]:
-    encoding = _decode_check(raw, file_name)
-    try:
-        grid = pd.read_csv(
-            io.BytesIO(raw), sep=_sniff_separator(raw), header=None, dtype=str, encoding=encoding,
-            keep_default_na=False, na_filter=False, skip_blank_lines=False, engine="c",
-        )
-    except pd.errors.ParserError as err:
-        match = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(err))
-        where = (f"row {match.group(2)} has {match.group(3)} cells but the header has "
-                 f"{match.group(1)}"
-                 if match else "its rows could not be split into cells")
-        raise ReturnFileError(file_name, f"is not a well-formed CSV file: {where}.",
-                              "Check for a stray comma or an unclosed quote (\") in that row, "
-                              "or send the .xlsx instead.") from None
-    except (pd.errors.EmptyDataError, UnicodeDecodeError, ValueError):
-        raise ReturnFileError(file_name, "could not be read as a CSV file.",
-                              _SEND_TEMPLATE) from None
-    return grid, 1
 
 
 def _column_letter(index: int) -> str:
@@ -212,26 +163,68 @@ def _column_letter(index: int) -> str:
     return letters
 
 
-def _to_frame(grid: pd.DataFrame, first_row: int, file_name: str) -> pd.DataFrame:
-    """Header checks, blank-row removal and cell clean-up of a grid of strings."""
-    grid = grid.fillna("").astype("str")
-    grid.columns = pd.RangeIndex(grid.shape[1])
-    grid.index = pd.RangeIndex(first_row, first_row + len(grid))
-    grid = grid.apply(lambda col: col.str.strip())
-    blank = (grid == "").all(axis=1)
-    nonblank = grid.index[~blank]
+def _cells(column: pa.ChunkedArray) -> tuple[pa.ChunkedArray, np.ndarray]:
+    """Cells stripped of surrounding white space, empty ones missing; and which are filled.
+
+    Stripping is ``str.strip`` of pandas strings (Arrow's ``utf8_trim_whitespace``).
+    Empty cells become missing through the validity bitmap alone, so the text
+    is not copied again.  Chunk by chunk, so that a column is never held twice.
+    """
+    chunks, filled = [], []
+    for chunk in column.chunks:
+        trimmed = pc.utf8_trim_whitespace(chunk)
+        if trimmed.offset:  # the bitmap below must start where the values do
+            trimmed = pa.concat_arrays([trimmed])
+        full = pc.greater(pc.binary_length(trimmed), 0)
+        chunks.append(pa.Array.from_buffers(trimmed.type, len(trimmed),
+                                            [full.buffers()[1], *trimmed.buffers()[1:]]))
+        filled.append(full.to_numpy(zero_copy_only=False))
+    return (pa.chunked_array(chunks, column.type),
+            np.concatenate(filled) if filled else np.zeros(0, dtype=bool))
+
+
+def _nfc(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """NFC form of each cell; ASCII cells (nearly all) are NFC already and not looked at."""
+    chunks = []
+    for chunk in column.chunks:
+        other = pc.fill_null(pc.invert(pc.string_is_ascii(chunk)), False)
+        if pc.any(other).as_py():
+            encoded = pc.dictionary_encode(pc.filter(chunk, other))
+            normal = pa.array([unicodedata.normalize("NFC", v)
+                               for v in encoded.dictionary.to_pylist()], type=chunk.type)
+            chunk = pc.replace_with_mask(chunk, other, pc.take(normal, encoded.indices))
+        chunks.append(chunk)
+    return pa.chunked_array(chunks, column.type)
+
+
+def _to_frame(grid: list[pa.ChunkedArray], records: np.ndarray, file_name: str) -> pd.DataFrame:
+    """Header checks, blank-row removal and cell clean-up of a grid of strings.
+
+    ``grid`` holds one column per file column; ``records[i]`` is the file row
+    of grid row ``i``.
+    """
+    filled = []
+    for j in range(len(grid)):  # in place: each raw column is freed once stripped
+        grid[j], filled_j = _cells(grid[j])
+        filled.append(filled_j)
+    nonblank = np.flatnonzero(reduce(np.logical_or, filled))
     if len(nonblank) == 0:
         raise ReturnFileError(file_name, "has no header row and no data.",
                               "Fill in the template (header row and one row per person).")
-    header_row = int(nonblank[0])
-    header = [str(h).strip().lstrip("\ufeff") for h in grid.loc[header_row]]
-    body = grid.loc[nonblank[1:]]
+    header_at = int(nonblank[0])
+    header_row = int(records[header_at])
+    header = [(col[header_at].as_py() or "").strip().lstrip("\ufeff") for col in grid]
+    at = nonblank[1:]
+    if len(at) and at[-1] - at[0] + 1 == len(at):  # no blank rows among the data: no copy
+        body = [col.slice(int(at[0]), len(at)) for col in grid]
+    else:
+        body = [col.take(pa.array(at)) for col in grid]  # blank rows to drop
     keep: list[int] = []
     names: list[str] = []
     unknown: list[str] = []
     for j, title in enumerate(header):
         if not title:
-            if (body[j] != "").any():
+            if filled[j][at].any():
                 raise ReturnFileError(
                     file_name, f"column {_column_letter(j)} has data but no header (row "
                                f"{header_row}).",
@@ -262,17 +255,15 @@ def _to_frame(grid: pd.DataFrame, first_row: int, file_name: str) -> pd.DataFram
             file_name, f"is missing required columns: {', '.join(missing)} (header is row "
                        f"{header_row}).",
             "Add them (the template has every column), or check the header spelling.")
-    if body.empty:
+    if len(at) == 0:
         raise ReturnFileError(file_name, "has a header row but no data rows.",
                               "Add one row per person encountered in the quarter, below the "
                               "header.")
-    data = pd.DataFrame({ROW: body.index.to_numpy(dtype="int64")})
+    data: dict[str, np.ndarray | pd.Series] = {ROW: records[at]}
     for name in FIELD_NAMES:
         if name in names:
-            col = body[keep[names.index(name)]]
-            if name in TEXT_FIELDS:
-                col = col.str.normalize("NFC")
-            data[name] = col.where(col != "").reset_index(drop=True)
+            column = body[keep[names.index(name)]]
+            data[name] = pd.Series(_nfc(column) if name in TEXT_FIELDS else column, dtype="str")
         else:
-            data[name] = pd.Series(pd.NA, index=range(len(body)), dtype="str")
-    return data.reset_index(drop=True)
+            data[name] = pd.Series(pa.nulls(len(at), pa.large_string()), dtype="str")
+    return pd.DataFrame(data)
