@@ -129,13 +129,7 @@ def compare(
     for tab in tables.values():
         outcome = compare_methods(tab, names, settings)
         if as_json:
-            payload.append(
-                {
-                    "stratum": dict(tab.stratum),
-                    "results": [r.to_dict() for r in outcome.results],
-                    "failed": outcome.failed,
-                }
-            )
+            payload.append(outcome.to_dict())
             continue
         if tab.stratum:
             typer.echo(f"\n== {tab.label}")
@@ -143,5 +137,6 @@ def compare(
         typer.echo(comparison_frame(outcome).to_string(index=False))
         for name, why in outcome.failed.items():
             typer.echo(f"  {name}: not run - {why}")
+        typer.echo("\n" + outcome.summary())
     if as_json:
         typer.echo(json.dumps(payload[0] if len(payload) == 1 else {"strata": payload}))
