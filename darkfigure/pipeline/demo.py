@@ -264,7 +264,8 @@ def _fit_all(table: Any, methods: Sequence[str], echo: Callable[[str], None]) ->
         try:
             out.append(get(name)(table, FitSettings(seed=1)).fit())
         except (ValueError, np.linalg.LinAlgError) as err:
-            echo(f"  {name} on [{table.label or 'all'}]: not estimated - {err}")
+            why = str(err) if len(str(err)) <= 100 else str(err)[:97] + "..."
+            echo(f"  {name} on [{table.label or 'all'}]: not estimated - {why}")
     return out
 
 
