@@ -22,12 +22,18 @@ The parametrisation is chosen for geometry, the posterior is the same:
   sticks into a funnel (the divergences HRDAG met in their Stan port, StanLCMCR);
 * log weights built by cumulative sums, never by products of small numbers.
 
+The PyMC model (:func:`build_model`) is the specification; the sampler runs the
+same density written by hand in numba (:func:`lcmcr_logp_grad`,
+:func:`compile_fast`), which the tests check against it.
+
 Label switching does not matter for N; the gate therefore looks at N and
 ``p0`` only, which are label-invariant.
 """
 
 from __future__ import annotations
 
+import functools
+import math
 from typing import Any, ClassVar
 
 import numpy as np
@@ -113,6 +119,146 @@ def build_model(
     return model
 
 
+# ---------------------------------------------------------------------------
+# Hand-written log density and gradient (numba), what the sampler actually runs.
+#
+# The PyMC model above is the readable specification (and the tests' check of
+# this code); PyTensor's per-call overhead made each gradient cost 70-150 us,
+# while this costs a few us on the at most 64 cells x K classes.  Unconstrained
+# vector x = [log alpha, log E_1..E_{K-1}, logit lam (t x K, row-major)], the
+# same transforms PyMC uses, so the posterior is identical.
+
+
+def lcmcr_logp_grad(
+    x: np.ndarray, bits: np.ndarray, y: np.ndarray, K: int, a_alpha: float, b_alpha: float
+) -> tuple[float, np.ndarray, float]:
+    """Log posterior density (up to a constant), its gradient, and ``log p0``.
+
+    ``bits`` (m x t) are the patterns kept: row 0 the empty one, then the
+    observed cells with a positive count ``y`` (``y[0] = 0``); empty cells add
+    nothing to the conditional likelihood.  Plain Python here (slow, but it is
+    what the gradient test reads); the sampler runs :func:`jitted`.
+    """
+    m, t = bits.shape
+    n = y.sum()
+    grad = np.zeros(x.size)
+    alpha = math.exp(x[0])
+    logp = a_alpha * x[0] - b_alpha * alpha  # Gamma prior with the log-Jacobian
+    s = np.empty(K - 1)  # s_k = log(1 - V_k) = -E_k / alpha
+    base = np.empty(K)  # log pi_k + sum_j log(1 - lam_jk)
+    cum = 0.0
+    for k in range(K - 1):
+        e = math.exp(x[1 + k])
+        logp += x[1 + k] - e  # Exp(1) prior with the log-Jacobian
+        s[k] = -e / alpha
+        base[k] = cum + math.log(-math.expm1(s[k]))  # log V_k
+        cum += s[k]
+    base[K - 1] = cum
+    off = K
+    lam = np.empty((t, K))
+    for j in range(t):
+        for k in range(K):
+            v = x[off + j * K + k]
+            sp = max(v, 0.0) + math.log1p(math.exp(-abs(v)))  # -log(1 - lam)
+            logp += v - 2.0 * sp  # Beta(1, 1) prior: log lam + log(1 - lam)
+            base[k] -= sp
+            lam[j, k] = math.exp(v - sp)
+    # log p_h = logsumexp_k joint[h, k]; resp[h, k] the class responsibilities.
+    resp = np.empty((m, K))
+    log_p0 = 0.0
+    for h in range(m):
+        top = -np.inf
+        for k in range(K):
+            z = base[k]
+            for j in range(t):
+                if bits[h, j]:
+                    z += x[off + j * K + k]
+            resp[h, k] = z
+            if z > top:
+                top = z
+        total = 0.0
+        for k in range(K):
+            resp[h, k] = math.exp(resp[h, k] - top)
+            total += resp[h, k]
+        log_p = top + math.log(total)
+        # d/d log p_h of the likelihood: y_h, and for the empty pattern that of
+        # -n log(1 - p0), which is n p0 / (1 - p0).
+        if h == 0:
+            log_p0 = log_p
+            logp -= n * math.log(-math.expm1(log_p))
+            weight = n / math.expm1(-log_p)
+        else:
+            logp += y[h] * log_p
+            weight = y[h]
+        for k in range(K):
+            resp[h, k] *= weight / total
+    g = resp.sum(axis=0)  # d/d log pi_k (and d/d sum_j log(1 - lam_jk))
+    for j in range(t):
+        for k in range(K):
+            d = -g[k] * lam[j, k] + 1.0 - 2.0 * lam[j, k]
+            for h in range(m):
+                if bits[h, j]:
+                    d += resp[h, k]
+            grad[off + j * K + k] = d
+    # log pi_k = log(1 - exp(s_k)) + sum_{l<k} s_l, so d/ds_l = g_l dlog1mexp + sum_{k>l} g_k.
+    later = g[K - 1]
+    d_alpha = 0.0
+    for k in range(K - 2, -1, -1):
+        ds = -g[k] / math.expm1(-s[k]) + later
+        later += g[k]
+        grad[1 + k] = ds * s[k] + 1.0 - math.exp(x[1 + k])
+        d_alpha -= ds * s[k]
+    grad[0] = d_alpha + a_alpha - b_alpha * alpha
+    return logp, grad, log_p0
+
+
+@functools.cache
+def jitted() -> Any:
+    """:func:`lcmcr_logp_grad` compiled by numba (cached on disk; numba imported only here)."""
+    import numba
+
+    return numba.njit(cache=True, nogil=True)(lcmcr_logp_grad)
+
+
+def kept_cells(counts: np.ndarray, t: int) -> tuple[np.ndarray, np.ndarray]:
+    """Patterns (0/1 rows) and counts of the empty pattern and the positive cells."""
+    codes = np.flatnonzero(np.asarray(counts) > 0)
+    codes = np.concatenate([[0], codes[codes > 0]])
+    bits = (codes[:, None] >> np.arange(t)) & 1
+    return bits.astype(np.int64), np.asarray(counts, dtype=np.float64)[codes]
+
+
+def compile_fast(
+    counts: np.ndarray,
+    t: int,
+    K: int = DEFAULT_K,
+    a_alpha: float = A_ALPHA,
+    b_alpha: float = B_ALPHA,
+) -> mcmc.CompiledModel:
+    """The model of :func:`build_model` as a :class:`~estimation.bayes.mcmc.CompiledModel`.
+
+    Same arguments as :func:`build_model`; the outputs are ``p0`` and ``alpha``.
+    """
+    bits, y = kept_cells(counts, t)
+    logp_grad = jitted()
+
+    def logp_dlogp(x: np.ndarray) -> tuple[float, np.ndarray]:
+        value, grad, _ = logp_grad(x, bits, y, K, a_alpha, b_alpha)
+        return value, grad
+
+    def expand(x: np.ndarray) -> list[np.ndarray]:
+        _, _, log_p0 = logp_grad(x, bits, y, K, a_alpha, b_alpha)
+        return [np.asarray(math.exp(log_p0)), np.asarray(math.exp(x[0]))]
+
+    return mcmc.CompiledModel(
+        ndim=K + t * K,
+        logp_dlogp=logp_dlogp,
+        expand_fn=expand,
+        output_names=("p0", "alpha"),
+        output_shapes=((), ()),
+    )
+
+
 @register
 class LCMCR(Estimator):
     """Bayesian non-parametric latent class capture-recapture (Manrique-Vallier 2016)."""
@@ -133,8 +279,7 @@ class LCMCR(Estimator):
     def _fit(self) -> Fit:
         s = self.settings
         K = int(s.options.get("K", DEFAULT_K))
-        model = build_model(full_counts(self.table), self.table.t, K)
-        compiled = mcmc.compile_model(model, ["p0", "alpha"])
+        compiled = compile_fast(full_counts(self.table), self.table.t, K)
         posterior = mcmc.sample_total(
             compiled,
             self.table.n,

@@ -7,9 +7,10 @@ conditional likelihood ``prod_h (p_h / (1 - p_0))**y_h`` and
 ``N - n ~ NegBin(size n, success probability 1 - p_0)`` is drawn afterwards, once
 per posterior draw (METHODS.md, Bayesian).
 
-The model's log density and gradient are compiled by PyTensor (C backend, whose
-compiled modules are cached on disk, so a warm start costs about a second) and
-sampled by nutpie's NUTS.  A handful of short pilot chains from dispersed starts
+The model's log density and gradient are either compiled by PyTensor from a
+PyMC model (:func:`compile_model`; C backend, whose compiled modules are cached
+on disk, so a warm start costs about a second) or written by hand (lcmcr: numba,
+several times cheaper per gradient), and sampled by nutpie's NUTS.  A handful of short pilot chains from dispersed starts
 find the main mode: latent-class posteriors have minor modes, tens of log units
 below the main one, in which a chain started at random can stay for thousands
 of draws.  The main chains then start beside the best pilot's final point.
@@ -149,13 +150,19 @@ def compile_model(model: Any, outputs: Sequence[str]) -> CompiledModel:
     return CompiledModel(offset, logp_fn, expand_fn, tuple(outputs), out_shapes)
 
 
+def _own_copy(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """A PyTensor function's per-thread copy; other callables (pure functions) as they are."""
+    copy = getattr(fn, "copy", None)
+    return copy() if callable(copy) else fn
+
+
 def _nutpie_model(compiled: CompiledModel, start: Callable[[int], np.ndarray]) -> Any:
     from nutpie.compiled_pyfunc import from_pyfunc
 
     # nutpie calls these factories once per chain thread; a PyTensor function keeps its
     # inputs and outputs in per-function storage, so each thread gets its own copy.
     def make_logp() -> Callable[[np.ndarray], tuple[float, np.ndarray]]:
-        fn = compiled.logp_dlogp.copy()  # type: ignore[attr-defined]
+        fn = _own_copy(compiled.logp_dlogp)
 
         def logp(x: np.ndarray) -> tuple[float, np.ndarray]:
             value, grad = fn(np.asarray(x, dtype=np.float64))
@@ -164,7 +171,7 @@ def _nutpie_model(compiled: CompiledModel, start: Callable[[int], np.ndarray]) -
         return logp
 
     def make_expand(seed1: int, seed2: int, chain: int) -> Callable[[np.ndarray], dict]:
-        mine = dataclasses.replace(compiled, expand_fn=compiled.expand_fn.copy())  # type: ignore[attr-defined]
+        mine = dataclasses.replace(compiled, expand_fn=_own_copy(compiled.expand_fn))
 
         def expand(x: np.ndarray) -> dict[str, np.ndarray]:
             return mine.expand(np.asarray(x, dtype=np.float64))
