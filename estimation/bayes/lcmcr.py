@@ -220,6 +220,68 @@ def jitted() -> Any:
     return numba.njit(cache=True, nogil=True)(lcmcr_logp_grad)
 
 
+_CORE: Any = None
+_UNPACK: Any = None
+
+
+@functools.cache
+def c_callbacks() -> tuple[Any, Any]:
+    """nutpie's C callbacks (log density with gradient; expand to ``p0, alpha``).
+
+    The table travels in nutpie's ``user_data`` pointer as one float64 array
+    (:func:`pack`), so the compiled code does not depend on it and numba's disk
+    cache serves every table.
+    """
+    import numba
+    from numba import types
+
+    # The callbacks reach the compiled helpers as module globals, not closure
+    # cells: numba keys its disk cache on the pickled closure, and a dispatcher
+    # pickles differently in every process (the cache would never hit).
+    global _CORE, _UNPACK
+    _CORE = jitted()
+
+    @numba.njit(cache=True, nogil=True)
+    def unpack(ptr: Any) -> Any:
+        head = numba.carray(ptr, (5,), dtype=np.float64)
+        m, t = int(head[0]), int(head[1])
+        data = numba.carray(ptr, (5 + m * (t + 1),), dtype=np.float64)
+        bits = data[5 : 5 + m * t].reshape((m, t))
+        return bits, data[5 + m * t :], int(head[2]), head[3], head[4]
+
+    _UNPACK = unpack
+    double_p = types.CPointer(types.double)
+
+    @numba.cfunc(types.int64(types.uint64, double_p, double_p, double_p, types.voidptr), cache=True)
+    def logp_c(dim: Any, x_: Any, grad_: Any, logp_: Any, user: Any) -> int:
+        bits, y, K, a_alpha, b_alpha = _UNPACK(user)
+        value, grad, _ = _CORE(numba.carray(x_, (dim,)), bits, y, K, a_alpha, b_alpha)
+        numba.carray(grad_, (dim,))[:] = grad
+        numba.carray(logp_, ())[()] = value
+        if not np.isfinite(value) or not np.all(np.isfinite(grad)):
+            return 3
+        return 0
+
+    @numba.cfunc(
+        types.int64(types.uint64, types.uint64, double_p, double_p, types.voidptr), cache=True
+    )
+    def expand_c(dim: Any, expanded: Any, x_: Any, out_: Any, user: Any) -> int:
+        bits, y, K, a_alpha, b_alpha = _UNPACK(user)
+        x = numba.carray(x_, (dim,))
+        out = numba.carray(out_, (expanded,))
+        out[0] = np.exp(_CORE(x, bits, y, K, a_alpha, b_alpha)[2])
+        out[1] = np.exp(x[0])
+        return 0
+
+    return logp_c, expand_c
+
+
+def pack(bits: np.ndarray, y: np.ndarray, K: int, a_alpha: float, b_alpha: float) -> np.ndarray:
+    """The table and prior as the flat array :func:`c_callbacks` read."""
+    head = [bits.shape[0], bits.shape[1], K, a_alpha, b_alpha]
+    return np.concatenate([head, bits.ravel(), y]).astype(np.float64)
+
+
 def kept_cells(counts: np.ndarray, t: int) -> tuple[np.ndarray, np.ndarray]:
     """Patterns (0/1 rows) and counts of the empty pattern and the positive cells."""
     codes = np.flatnonzero(np.asarray(counts) > 0)
@@ -251,6 +313,7 @@ def compile_fast(
         return [np.asarray(math.exp(log_p0)), np.asarray(math.exp(x[0]))]
 
     return mcmc.CompiledModel(
+        native=(*c_callbacks(), pack(bits, y, K, a_alpha, b_alpha)),
         ndim=K + t * K,
         logp_dlogp=logp_dlogp,
         expand_fn=expand,

@@ -10,7 +10,8 @@ per posterior draw (METHODS.md, Bayesian).
 The model's log density and gradient are either compiled by PyTensor from a
 PyMC model (:func:`compile_model`; C backend, whose compiled modules are cached
 on disk, so a warm start costs about a second) or written by hand (lcmcr: numba,
-several times cheaper per gradient), and sampled by nutpie's NUTS.  A handful of short pilot chains from dispersed starts
+several times cheaper per gradient, and called by nutpie as C callbacks), and
+sampled by nutpie's NUTS.  A handful of short pilot chains from dispersed starts
 find the main mode: latent-class posteriors have minor modes, tens of log units
 below the main one, in which a chain started at random can stay for thousands
 of draws.  The main chains then start beside the best pilot's final point.
@@ -98,6 +99,9 @@ class CompiledModel:
     output_names: tuple[str, ...]
     output_shapes: tuple[tuple[int, ...], ...]
     data: Any = field(default=None, repr=False)
+    #: Optional numba C callbacks ``(logp, expand, user_data)`` with nutpie's
+    #: signatures: nutpie then calls them directly, without Python or the GIL.
+    native: tuple[Any, Any, np.ndarray] | None = field(default=None, repr=False)
 
     def expand(self, x: np.ndarray) -> dict[str, np.ndarray]:
         """Named outputs at the unconstrained point ``x``."""
@@ -156,8 +160,41 @@ def _own_copy(fn: Callable[..., Any]) -> Callable[..., Any]:
     return copy() if callable(copy) else fn
 
 
+def _native_model(compiled: CompiledModel, start: Callable[[int], np.ndarray]) -> Any:
+    """A nutpie model on C callbacks (the structure nutpie's own numba backend builds)."""
+    import pandas as pd
+    from nutpie.compile_pymc import CompiledPyMCModel
+
+    assert compiled.native is not None
+    logp_c, expand_c, user_data = compiled.native
+    names = list(compiled.output_names)
+    shapes = [list(s) for s in compiled.output_shapes]
+    sizes = [int(np.prod(s, dtype=np.int64)) for s in compiled.output_shapes]
+    ends = np.cumsum(sizes)
+    slices = [slice(int(e - n), int(e)) for e, n in zip(ends, sizes, strict=True)]
+    params = pd.Index([f"x_{i}" for i in range(compiled.ndim)])
+    return CompiledPyMCModel(
+        dims={},
+        _coords={"unconstrained_parameter": params},
+        _n_dim=compiled.ndim,
+        _shapes=dict(zip(names, compiled.output_shapes, strict=True)),
+        compiled_logp_func=logp_c,
+        compiled_expand_func=expand_c,
+        initial_point_func=start,
+        shared_data={},
+        user_data=user_data,
+        n_expanded=int(ends[-1]),
+        shape_info=(names, slices, shapes),
+        logp_func=None,
+        expand_func=None,
+    )
+
+
 def _nutpie_model(compiled: CompiledModel, start: Callable[[int], np.ndarray]) -> Any:
     from nutpie.compiled_pyfunc import from_pyfunc
+
+    if compiled.native is not None:
+        return _native_model(compiled, start)
 
     # nutpie calls these factories once per chain thread; a PyTensor function keeps its
     # inputs and outputs in per-function storage, so each thread gets its own copy.

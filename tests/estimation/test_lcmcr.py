@@ -170,3 +170,28 @@ def test_fast_density_is_the_pymc_model(reference_table):
         assert fast.expand(x)["p0"] == pytest.approx(ref.expand(x)["p0"], rel=1e-12)
         assert fast.expand(x)["alpha"] == pytest.approx(ref.expand(x)["alpha"], rel=1e-12)
     assert np.ptp(gaps) < 1e-8
+
+
+def test_c_callbacks_match(reference_table):
+    """nutpie's C callbacks (what the sampler calls) give the same log density, gradient,
+    p0 and alpha as the Python-callable model."""
+    import ctypes
+
+    table, counts, bits, y, K = _density_inputs(reference_table)
+    fast = lcmcr.compile_fast(counts, table.t, K)
+    logp_c, expand_c = lcmcr.c_callbacks()
+    data = lcmcr.pack(bits, y, K, lcmcr.A_ALPHA, lcmcr.B_ALPHA)
+    x = np.random.default_rng(2).uniform(-2, 2, fast.ndim)
+    grad, value, out = np.empty(fast.ndim), np.empty(()), np.empty(2)
+
+    def ptr(a):
+        return a.ctypes.data_as(ctypes.POINTER(ctypes.c_double))
+
+    user = ctypes.c_void_p(data.ctypes.data)
+    assert logp_c.ctypes(fast.ndim, ptr(x), ptr(grad), ptr(value), user) == 0
+    assert expand_c.ctypes(fast.ndim, 2, ptr(x), ptr(out), user) == 0
+    logp, grad_py = fast.logp_dlogp(x)
+    assert float(value) == pytest.approx(logp, rel=1e-12)
+    assert grad == pytest.approx(grad_py, rel=1e-12, abs=1e-12)
+    expanded = fast.expand(x)
+    assert out == pytest.approx([float(expanded["p0"]), float(expanded["alpha"])], rel=1e-12)
