@@ -26,100 +26,48 @@ initials_yob_sex    given and family initials, year of birth,   almost any spell
 ==================  =========================================  ====================================
 
 A key is made only when all its parts are known.  The key type is part of the
-hashed message, so equal strings of two key types never share a hash.  Each
-distinct value is hashed once.
+hashed message, so equal strings of two key types never share a hash.
+
+Keys are built one key type at a time and each distinct key is hashed once.
+No key string is made per row: each part of a key (name pair, date of birth,
+year of birth, sex) is an integer code per row (:mod:`collection.key_parts`),
+the distinct combinations of codes are found with numpy, and only those are
+written out (by Arrow) and hashed (:mod:`collection.hashing`).  At a million
+rows the HMACs themselves are most of the cost.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from hashlib import sha256
-
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from collection.names import normalise_name, sorted_tokens, soundex
+from collection.hashing import hex_digests
+from collection.key_parts import Parts, combine, join, key_components
 from collection.schema import IDENTITY_FIELDS
 
 KEY_TYPES = ("name_dob", "sorted_name_dob", "soundex_dob", "name_dob_daymonth", "name_yob",
              "initials_yob_sex")
 #: Columns of :func:`match_keys`.
 KEY_COLUMNS = ("row", "record_ref", "key_type", "key_hash")
-
-
-def _per_distinct(values: pd.Series, func: Callable[[str], str | None]) -> pd.Series:
-    """``func`` applied once per distinct non-null value ('' results become null).
-
-    Distinct values are found by Arrow dictionary encoding and the results are
-    put back with an Arrow ``take``, so only the distinct values pass through Python.
-    """
-    encoded = pc.dictionary_encode(pa.array(values.astype("str")))
-    results = [func(v) or None for v in encoded.dictionary.to_pylist()]
-    mapped = pc.take(pa.array(results, type=pa.large_string()), encoded.indices)
-    return pd.Series(mapped, dtype="str", index=values.index)
-
-
-def _digits(values: pd.Series, width: int) -> pd.Series:
-    """Integers (nullable) as zero-padded strings."""
-    ints = values.astype("Int64")
-    return ints.astype("str").str.zfill(width).where(ints.notna())
+#: Between the key type and the key in the hashed message.
+SEPARATOR = "\x1f"
 
 
 def key_strings(clean: pd.DataFrame) -> dict[str, pd.Series]:
     """The (unhashed) key strings per key type, null where a part is missing.
+
+    For inspection and tests: :func:`match_keys` never writes them per row.
 
     Parameters
     ----------
     clean
         :func:`validation.clean_records` rows.
     """
-    given = _per_distinct(clean["given_name"], normalise_name)
-    family = _per_distinct(clean["family_name"], normalise_name)
-    full = (given.fillna("") + " " + family.fillna("")).str.strip()
-    full = full.where(given.notna() | family.notna())
-    tokens = _per_distinct(full, sorted_tokens)
-    born = pd.to_datetime(clean["date_of_birth"])
-    year, month, day = _digits(born.dt.year, 4), _digits(born.dt.month, 2), _digits(born.dt.day, 2)
-    dob = year + "-" + month + "-" + day
-    low = _digits(born.dt.month.clip(upper=born.dt.day), 2)
-    high = _digits(born.dt.month.clip(lower=born.dt.day), 2)
-    seen = pd.to_datetime(clean["first_encountered"])
-    estimated = (seen.dt.year - clean["estimated_age"].astype("float")).astype("Int64")
-    yob = year.fillna(_digits(estimated, 4))
-    both = given.notna() & family.notna()
-    initials = given.str.slice(0, 1) + family.str.slice(0, 1)
-    sex = clean["sex"].where(clean["sex"] != "unknown")
-    return {
-        "name_dob": (given + "|" + family + "|" + dob).where(both),
-        "sorted_name_dob": tokens + "|" + dob,
-        "soundex_dob": _per_distinct(family, soundex) + "|" + given.str.slice(0, 1) + "|" + dob,
-        "name_dob_daymonth": tokens + "|" + year + "|" + low + "|" + high,
-        "name_yob": tokens + "|" + yob,
-        "initials_yob_sex": (initials + "|" + yob + "|" + sex).where(both),
-    }
-
-
-def _hasher(key: bytes) -> Callable[[str], str]:
-    """HMAC-SHA256 (RFC 2104) of text under ``key``, as 64 hex digits.
-
-    The padded-key states are hashed once and copied per message, which is
-    several times faster than ``hmac.new`` per value; a test checks that the
-    result equals :func:`hmac.new`.
-    """
-    block = sha256().block_size
-    padded = (sha256(key).digest() if len(key) > block else key).ljust(block, b"\0")
-    inner = sha256(bytes(b ^ 0x36 for b in padded))
-    outer = sha256(bytes(b ^ 0x5C for b in padded))
-
-    def digest(message: str) -> str:
-        i = inner.copy()
-        i.update(message.encode("utf-8"))
-        o = outer.copy()
-        o.update(i.digest())
-        return o.hexdigest()
-
-    return digest
+    return {key_type: pd.Series(join(components, [c.codes for c in components]),
+                                index=clean.index, dtype="str")
+            for key_type, components in key_components(Parts(clean)).items()}
 
 
 def match_keys(clean: pd.DataFrame, key: bytes) -> pd.DataFrame:
@@ -136,30 +84,44 @@ def match_keys(clean: pd.DataFrame, key: bytes) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        One row per (record, key type) that could be made: ``row``,
-        ``record_ref``, ``key_type`` (one of :data:`KEY_TYPES`), ``key_hash``
-        (64 hex digits of HMAC-SHA256).
+        One row per (record, key type) that could be made, by key type then
+        record: ``row``, ``record_ref``, ``key_type`` (categorical, categories
+        :data:`KEY_TYPES`), ``key_hash`` (64 hex digits of HMAC-SHA256 of the
+        key type, ``\\x1f`` and the key string).
     """
     if len(key) < 16:
         raise ValueError("the pseudonymisation key must be at least 16 bytes")
-    digest = _hasher(key)
-    parts = []
-    for key_type, strings in key_strings(clean).items():
-        present = strings.notna().to_numpy()
-        if not present.any():
+    record_refs = pa.array(clean["record_ref"].astype("str"))
+    rows, refs, types, hashes = [], [], [], []
+    for number, (key_type, components) in enumerate(key_components(Parts(clean)).items()):
+        at = np.flatnonzero(np.logical_and.reduce([c.codes >= 0 for c in components]))
+        if len(at) == 0:
             continue
-        hashed = _per_distinct(key_type + "\x1f" + strings[present], digest)
-        parts.append(pd.DataFrame({
-            "row": clean["row"].to_numpy()[present],
-            "record_ref": clean["record_ref"].to_numpy()[present],
-            "key_type": pd.Categorical([key_type] * int(present.sum()), categories=KEY_TYPES),
-            "key_hash": hashed.to_numpy(),
-        }))
-    if not parts:
-        return pd.DataFrame({c: pd.Series(dtype="str") for c in KEY_COLUMNS})
-    out = pd.concat(parts, ignore_index=True)
-    out["key_type"] = out["key_type"].astype("str")
-    return out
+        group, codes = combine([c.at(at) for c in components])
+        text = join(components, codes)
+        messages = pc.binary_join_element_wise(pa.scalar(key_type + SEPARATOR, text.type), text,
+                                               pa.scalar("", text.type))
+        hashes.append(hex_digests(key, messages).take(pa.array(group)))
+        rows.append(clean["row"].to_numpy()[at])
+        refs.extend(_chunks(record_refs.take(pa.array(at))))
+        types.append(np.full(len(at), number, dtype="int8"))
+    if not rows:
+        return pd.DataFrame({"row": pd.Series(dtype="int64"),
+                             "record_ref": pd.Series(dtype="str"),
+                             "key_type": pd.Categorical([], categories=pd.Index(KEY_TYPES,
+                                                                                dtype="str")),
+                             "key_hash": pd.Series(dtype="str")})
+    return pd.DataFrame({
+        "row": np.concatenate(rows),
+        "record_ref": pd.Series(pa.chunked_array(refs, type=pa.large_string()), dtype="str"),
+        "key_type": pd.Categorical.from_codes(np.concatenate(types),
+                                              categories=pd.Index(KEY_TYPES, dtype="str")),
+        "key_hash": pd.Series(pa.chunked_array(hashes), dtype="str"),
+    })
+
+
+def _chunks(arr: pa.Array | pa.ChunkedArray) -> list[pa.Array]:
+    return list(arr.chunks) if isinstance(arr, pa.ChunkedArray) else [arr]
 
 
 def strip_identity(clean: pd.DataFrame) -> pd.DataFrame:

@@ -15,8 +15,9 @@ century of a date of birth cannot be guessed safely), month-first US dates
 differ is *ambiguous*: it is read day first, and flagged when the same column
 holds month-first dates elsewhere (rule ``day_month_swap``).
 
-Parsing is done once per distinct value, then mapped onto the rows, so a
-million rows cost as much as their few thousand distinct dates.
+Parsing is done once per distinct value, then mapped onto the rows
+(:mod:`validation.distinct`), so a million rows cost as much as their few
+thousand distinct dates.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+
+from validation.distinct import encode, first_seen, spread
 
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ]00:00(?::00(?:\.0+)?)?)?$")
 _DAYFIRST = re.compile(r"^(\d{1,2})([/.-])(\d{1,2})\2(\d{4})$")
@@ -98,25 +101,21 @@ def parse_dates(values: pd.Series) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Aligned with ``values``: ``date`` (datetime64[s], NaT when missing or
-        bad), ``problem`` (str, ``""`` when good or missing), ``ambiguous`` and
-        ``month_first`` (bool).
+        bad), ``problem`` (categorical, ``""`` when good or missing),
+        ``ambiguous`` and ``month_first`` (bool).
     """
-    codes, uniques = pd.factorize(values)
-    rows = [parse_date(str(v)) for v in uniques]
-    # One extra entry at the end stands for "missing", so a single take() maps all rows.
-    dates = pd.to_datetime(
-        pd.Series([r[0] for r in rows] + [None], dtype="object"), errors="coerce"
-    ).to_numpy(dtype="datetime64[s]")
-    problems = np.array([r[1] for r in rows] + [""], dtype=object)
-    ambiguous = np.array([r[2] for r in rows] + [False], dtype=bool)
-    month_first = np.array([r[3] for r in rows] + [False], dtype=bool)
-    codes[codes < 0] = len(rows)
+    codes, uniques = encode(values)
+    parsed = [parse_date(v) for v in uniques]
+    dates = np.array([np.datetime64(p[0], "s") if p[0] else np.datetime64("NaT", "s")
+                      for p in parsed], dtype="datetime64[s]")
+    problems, problem_of = first_seen([""] + [p[1] for p in parsed])
     return pd.DataFrame(
         {
-            "date": dates.take(codes),
-            "problem": pd.array(problems.take(codes), dtype="str"),
-            "ambiguous": ambiguous.take(codes),
-            "month_first": month_first.take(codes),
+            "date": spread(codes, dates, np.datetime64("NaT", "s")),
+            "problem": pd.Categorical.from_codes(spread(codes, problem_of[1:], 0),
+                                                 categories=pd.Index(problems, dtype="str")),
+            "ambiguous": spread(codes, np.array([p[2] for p in parsed], dtype=bool), False),
+            "month_first": spread(codes, np.array([p[3] for p in parsed], dtype=bool), False),
         },
         index=values.index,
     )

@@ -13,7 +13,15 @@ import pandas as pd
 
 from collection.reference import organisations
 from collection.schema import SCHEMA_VERSION
-from validation.normalise import distinct_mask, fold_name, map_distinct
+from validation.distinct import (
+    category_mask,
+    distinct_mask,
+    encode,
+    group_codes,
+    rows_text,
+    spread,
+)
+from validation.normalise import fold_name
 from validation.rules import RuleContext, register
 
 #: Values that stand for "no name" and must not be used for matching (lower case).
@@ -38,9 +46,21 @@ def _age_years(born: pd.Series, at: pd.Series) -> pd.Series:
     return (years - before_birthday.astype("float")).astype("float")
 
 
-def _rows_text(rows: pd.Series, limit: int = 5) -> str:
-    shown = ", ".join(str(r) for r in rows[:limit])
-    return shown + (f" and {len(rows) - limit} more" if len(rows) > limit else "")
+def _age_at_encounter(ctx: RuleContext) -> pd.Series:
+    """Age in whole years at first encounter by the date of birth (computed once per return)."""
+    if "age_at_encounter" not in ctx.cache:
+        ctx.cache["age_at_encounter"] = _age_years(ctx.typed["date_of_birth"],
+                                                   ctx.typed["first_encountered"])
+    return ctx.cache["age_at_encounter"]
+
+
+def _same_rows_message(groups: np.ndarray, flagged: pd.Series, rows: pd.Series,
+                       prefix: str) -> pd.Series:
+    """``prefix`` + the rows of each flagged row's group (``"2, 5 and 1 more"``)."""
+    mask = flagged.to_numpy()
+    message = np.full(len(mask), None, dtype=object)
+    message[mask] = prefix + rows_text(groups[mask], rows.to_numpy()[mask])
+    return pd.Series(message, index=flagged.index)
 
 
 # --------------------------------------------------------------------- the return as a whole
@@ -120,8 +140,10 @@ def first_encountered_in_quarter(ctx: RuleContext) -> pd.DataFrame | None:
     outside = seen.notna() & ((seen < start) | (seen > end))
     if not outside.any():
         return None
-    swapped = pd.to_datetime(
-        dict(year=seen.dt.year, month=seen.dt.day, day=seen.dt.month), errors="coerce")
+    seen_out = seen[outside]
+    swapped = pd.to_datetime(  # read month first (only where it is outside)
+        dict(year=seen_out.dt.year, month=seen_out.dt.day, day=seen_out.dt.month),
+        errors="coerce").reindex(seen.index)
     hint = ctx.dates["first_encountered"]["ambiguous"] & (swapped >= start) & (swapped <= end)
     base = f"is outside {ctx.quarter} ({ctx.quarter.start} to {ctx.quarter.end})"
     message = pd.Series(base, index=seen.index, dtype="str")
@@ -179,7 +201,7 @@ def day_month_swap(ctx: RuleContext) -> pd.DataFrame | None:
           fix="Set age_group to child, or correct the date of birth.")
 def child_recorded_as_adult(ctx: RuleContext) -> pd.DataFrame | None:
     """A person under 18 when first encountered was a child when exploited (child = under 18)."""
-    age = _age_years(ctx.typed["date_of_birth"], ctx.typed["first_encountered"])
+    age = _age_at_encounter(ctx)
     bad = (age < 18) & (age >= 0) & (ctx.typed["age_group"] == "adult")
     if not bad.any():
         return None
@@ -193,7 +215,7 @@ def child_recorded_as_adult(ctx: RuleContext) -> pd.DataFrame | None:
           fix="Keep child only if the exploitation happened before the person turned 18.")
 def adult_recorded_as_child(ctx: RuleContext) -> pd.DataFrame | None:
     """Right for a child exploited years before being encountered, else a mistake."""
-    age = _age_years(ctx.typed["date_of_birth"], ctx.typed["first_encountered"])
+    age = _age_at_encounter(ctx)
     bad = (age >= 18) & (ctx.typed["age_group"] == "child")
     if not bad.any():
         return None
@@ -219,7 +241,7 @@ def estimated_age_age_group(ctx: RuleContext) -> pd.DataFrame | None:
           fix="Check both; give the estimated age only when the date of birth is not known.")
 def dob_estimated_age(ctx: RuleContext) -> pd.DataFrame | None:
     """An estimated age far from the age given by the date of birth means one of them is wrong."""
-    age = _age_years(ctx.typed["date_of_birth"], ctx.typed["first_encountered"])
+    age = _age_at_encounter(ctx)
     gap = (age - ctx.typed["estimated_age"].astype("float")).abs()
     bad = gap > 2
     if not bad.any():
@@ -240,9 +262,9 @@ def record_ref_unique(ctx: RuleContext) -> pd.DataFrame | None:
     dup = refs.notna() & refs.duplicated(keep=False)
     if not dup.any():
         return None
-    rows_of = ctx.data.loc[dup].groupby("record_ref")["row"].agg(_rows_text)
-    message = "is used on rows " + refs[dup].map(rows_of)
-    return ctx.findings(dup, "record_ref", message.reindex(refs.index))
+    codes, _ = encode(refs.where(dup))
+    message = _same_rows_message(codes, dup, ctx.data["row"], "is used on rows ")
+    return ctx.findings(dup, "record_ref", message)
 
 
 @register("record_ref_previously_used", severity="error",
@@ -258,14 +280,27 @@ def record_ref_previously_used(ctx: RuleContext) -> pd.DataFrame | None:
     return ctx.findings(used, "record_ref", "was used in an earlier submission")
 
 
-def _identity_key(ctx: RuleContext) -> pd.Series:
-    """Given name, family name and date of birth, case- and space-folded (null if any missing)."""
+def _folded_codes(names: pd.Series) -> np.ndarray:
+    """One integer per case- and space-folded name (-1 where missing)."""
+    codes, uniques = encode(names)
+    _, folded = np.unique(np.array([fold_name(v) for v in uniques] + [""], dtype=object),
+                          return_inverse=True)
+    return spread(codes, folded[:-1].astype("int64"), -1)
+
+
+def _identity_groups(ctx: RuleContext) -> tuple[np.ndarray, pd.Series]:
+    """Rows with the same folded given name, family name and date of birth share a group.
+
+    Returns the group of each row and which rows have all three parts.
+    """
+    given = _folded_codes(ctx.data["given_name"])
+    family = _folded_codes(ctx.data["family_name"])
     born = ctx.typed["date_of_birth"]
-    birth = (born.dt.year * 10000 + born.dt.month * 100 + born.dt.day).astype("Int64")
-    key = (map_distinct(ctx.data["given_name"], fold_name) + "|"
-           + map_distinct(ctx.data["family_name"], fold_name) + "|" + birth.astype("str"))
-    return key.where(ctx.data["given_name"].notna() & ctx.data["family_name"].notna()
-                     & ctx.typed["date_of_birth"].notna())
+    complete = (given >= 0) & (family >= 0) & born.notna().to_numpy()
+    days = born.to_numpy().astype("datetime64[D]").astype("int64")
+    groups = group_codes(np.where(complete, given, -1), np.where(complete, family, -1),
+                         np.where(complete, days, 0))
+    return groups, pd.Series(complete, index=born.index)
 
 
 @register("duplicate_person", severity="warning",
@@ -274,14 +309,13 @@ def _identity_key(ctx: RuleContext) -> pd.Series:
               "if they are different people, no change is needed.")
 def duplicate_person(ctx: RuleContext) -> pd.DataFrame | None:
     """Two rows with the same identity are probably one person recorded twice."""
-    key = _identity_key(ctx)
-    dup = key.notna() & key.duplicated(keep=False)
+    groups, complete = _identity_groups(ctx)
+    dup = complete & pd.Series(groups, index=complete.index).duplicated(keep=False)
     if not dup.any():
         return None
-    frame = pd.DataFrame({"key": key[dup], "row": ctx.data.loc[dup, "row"]})
-    rows_of = frame.groupby("key")["row"].agg(_rows_text)
-    message = "same names and date of birth on rows " + key[dup].map(rows_of)
-    return ctx.findings(dup, "family_name", message.reindex(key.index))
+    message = _same_rows_message(groups, dup, ctx.data["row"],
+                                 "same names and date of birth on rows ")
+    return ctx.findings(dup, "family_name", message)
 
 
 @register("identity_minimum", severity="warning",
@@ -325,9 +359,8 @@ def _is_placeholder(name: str) -> bool:
           fix="Remove 'unknown' when a type is known.")
 def exploitation_unknown_with_others(ctx: RuleContext) -> pd.DataFrame | None:
     """'unknown' alongside known types is contradictory; the known types are kept."""
-    types = ctx.typed["exploitation_types"]
-    mixed = (types.str.contains(";", regex=False)
-             & types.str.contains(r"(?:^|;)unknown(?:;|$)", regex=True)).fillna(False).astype(bool)
+    mixed = category_mask(ctx.typed["exploitation_types"],
+                          lambda types: ";" in types and "unknown" in types.split(";"))
     if not mixed.any():
         return None
     return ctx.findings(mixed, "exploitation_types", "combines unknown with known types")

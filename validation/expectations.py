@@ -1,11 +1,16 @@
 """Column-level rules run as a Great Expectations suite (one suite per schema version).
 
-The suite runs on a frame built from the return: canonical codes, the date
-columns with their digits masked to ``9`` (the form is checked, and no date of
-birth is handed to the library), never a name.  Results are read with
-``result_format="COMPLETE"`` and mapped back to file rows through the ``row``
-column.  An expectation that raised is a fault of darkfigure
-(:class:`ExpectationFault`), never a pass.
+The suite runs on the distinct values of the return's columns
+(:mod:`validation.suite_frame`: canonical codes, dates of birth with their
+digits masked, record references as shapes, never a name), so its cost does
+not grow with the number of rows.  Results are read with
+``result_format="COMPLETE"`` and mapped back to file rows.  An expectation
+that raised is a fault of darkfigure (:class:`ExpectationFault`), never a pass.
+
+Great Expectations takes seconds to import, so it is imported on the first
+validation, not with this module (``darkfigure validate --list-rules`` and
+the other commands do not need it); its context, suite and validation
+definition are made once per process and reused.
 """
 
 from __future__ import annotations
@@ -13,25 +18,30 @@ from __future__ import annotations
 import logging
 import threading
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
-import great_expectations as gx
+import numpy as np
 import pandas as pd
-from great_expectations.data_context.types.base import ProgressBarsConfig
 
 from collection.reference import reference_dir
-from collection.schema import IDENTITY_FIELDS, REQUIRED_FIELDS, SCHEMA_VERSION, field
+from collection.schema import IDENTITY_FIELDS, REQUIRED_FIELDS, SCHEMA_VERSION
 from validation.dates import ACCEPTED_FORM
+from validation.distinct import spread
 from validation.domain_rules import explain_dates
 from validation.normalise import known_codes
 from validation.rules import REDACTED, Rule, RuleContext, add_rule
+from validation.suite_frame import SLOT, suite_frame
 
 logging.getLogger("great_expectations").setLevel(logging.ERROR)
 
-#: String columns handed to the suite (checked to be strings: the parser's contract).
-SUITE_COLUMNS = ("record_ref", "first_encountered", "date_of_birth", "estimated_age", "sex",
-                 "nationality", "exploitation_types", "age_group", "force_area", "nrm_referred")
 _LOCK = threading.Lock()
+
+
+def _gx() -> Any:
+    """The ``great_expectations`` module, imported on first use (it is slow to import)."""
+    import great_expectations
+
+    return great_expectations
 
 
 class ExpectationFault(RuntimeError):
@@ -43,7 +53,7 @@ def _meta(rule: str, column: str, message: str) -> dict[str, str]:
 
 
 def _in_set(rule: str, column: str, what: str) -> list[Any]:
-    return [gx.expectations.ExpectColumnValuesToBeInSet(
+    return [_gx().expectations.ExpectColumnValuesToBeInSet(
         column=column, value_set=list(known_codes(column)),
         meta=_meta(rule, column, "'{value}' is not " + what))]
 
@@ -54,20 +64,20 @@ def _codes_fix(column: str) -> str:
 
 def _exploitation() -> list[Any]:
     one = "(?:" + "|".join(known_codes("exploitation_types")) + ")"
-    return [gx.expectations.ExpectColumnValuesToMatchRegex(
+    return [_gx().expectations.ExpectColumnValuesToMatchRegex(
         column="exploitation_types", regex=f"^{one}(?:;{one})*$",
         meta=_meta("exploitation_types_known", "exploitation_types",
                    "'{value}' has a type that is not an exploitation type code"))]
 
 
 def _required() -> list[Any]:
-    return [gx.expectations.ExpectColumnValuesToNotBeNull(
+    return [_gx().expectations.ExpectColumnValuesToNotBeNull(
         column=name, meta=_meta("required_value", name, "is empty; this column is required"))
         for name in REQUIRED_FIELDS]
 
 
 def _date_forms() -> list[Any]:
-    return [gx.expectations.ExpectColumnValuesToMatchRegex(
+    return [_gx().expectations.ExpectColumnValuesToMatchRegex(
         column=name, regex=ACCEPTED_FORM,
         meta=_meta("date_format", name, "is not a date in the form YYYY-MM-DD or DD/MM/YYYY"))
         for name in ("first_encountered", "date_of_birth")]
@@ -76,10 +86,10 @@ def _date_forms() -> list[Any]:
 def _age_form() -> list[Any]:
     message = "'{value}' is not an age in whole years between 0 and 120"
     return [
-        gx.expectations.ExpectColumnValuesToMatchRegex(
+        _gx().expectations.ExpectColumnValuesToMatchRegex(
             column="estimated_age", regex=r"^\d{1,3}(?:\.0+)?$",
             meta=_meta("estimated_age_format", "estimated_age", message)),
-        gx.expectations.ExpectColumnValuesToBeBetween(
+        _gx().expectations.ExpectColumnValuesToBeBetween(
             column="estimated_age_years", min_value=0, max_value=120,
             meta=_meta("estimated_age_format", "estimated_age", message)),
     ]
@@ -88,10 +98,10 @@ def _age_form() -> list[Any]:
 def _ref_form() -> list[Any]:
     message = "is not a usable reference (1 to 64 characters, no line breaks or tabs)"
     return [
-        gx.expectations.ExpectColumnValueLengthsToBeBetween(
+        _gx().expectations.ExpectColumnValueLengthsToBeBetween(
             column="record_ref", min_value=1, max_value=64,
             meta=_meta("record_ref_format", "record_ref", message)),
-        gx.expectations.ExpectColumnValuesToMatchRegex(
+        _gx().expectations.ExpectColumnValuesToMatchRegex(
             column="record_ref", regex=r"^[^\x00-\x1f\x7f]+$",
             meta=_meta("record_ref_format", "record_ref", message)),
     ]
@@ -101,7 +111,7 @@ def _contract() -> list[Any]:
     # The parser hands over pandas 3 strings, whose type name is "str" (not "object").
     # One column is enough to catch a change of the parser's dtype; each expectation
     # costs a fixed ~20 ms per run.
-    return [gx.expectations.ExpectColumnValuesToBeOfType(
+    return [_gx().expectations.ExpectColumnValuesToBeOfType(
         column="record_ref", type_="str", meta=_meta("_contract", "record_ref", ""))]
 
 
@@ -114,13 +124,17 @@ def _alpha2() -> dict[str, str]:
 
 def _nationality_hint(ctx: RuleContext) -> pd.DataFrame | None:
     """Two-letter ISO codes get a 'did you mean' (the suite finds every unknown code)."""
-    nat = ctx.typed["nationality"]
-    alpha3 = nat.map(_alpha2()).where(nat != "NA")  # "NA" is more often N/A than Namibia
-    hinted = alpha3.notna()
-    if not hinted.any():
+    nat = ctx.typed["nationality"].array
+    assert isinstance(nat, pd.Categorical)
+    alpha2 = _alpha2()
+    # "NA" is more often N/A than Namibia.
+    hints = [f"'{code}' is a two-letter code; the three-letter code is {alpha2[code]}"
+             if code in alpha2 and code != "NA" else None for code in nat.categories]
+    message = spread(nat.codes.astype("int64"), np.array(hints, dtype=object), None)
+    hinted = pd.Series(message, index=ctx.typed.index)
+    if not hinted.notna().any():
         return None
-    message = ("'" + nat + "' is a two-letter code; the three-letter code is " + alpha3)
-    return ctx.findings(hinted, "nationality", message)
+    return ctx.findings(hinted.notna(), "nationality", hinted)
 
 
 for _rule in (
@@ -160,24 +174,19 @@ for _rule in (
     add_rule(_rule)
 
 
-def suite_frame(ctx: RuleContext) -> pd.DataFrame:
-    """The frame the suite runs on (no names; dates of birth masked)."""
-    data, typed = ctx.data, ctx.typed
-    frame = pd.DataFrame({"row": data["row"].to_numpy()})
-    for name in SUITE_COLUMNS:
-        source = typed if field(name).kind in ("code", "codes") else data
-        frame[name] = source[name].to_numpy()
-    frame["date_of_birth"] = data["date_of_birth"].str.replace(r"\d", "9", regex=True).to_numpy()
-    frame["estimated_age_years"] = pd.to_numeric(
-        frame["estimated_age"].where(frame["estimated_age"].str.fullmatch(r"\d{1,3}(?:\.0+)?")
-                                     .fillna(False).astype(bool)), errors="coerce")
-    return frame
+class _Suite(NamedTuple):
+    context: Any
+    definition: Any
 
 
 @cache
-def _validation_definition(schema_version: str) -> Any:
+def _suite(schema_version: str) -> _Suite:
+    """The suite's validation definition, made once per process (an ephemeral context)."""
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
     from validation.rules import rules
 
+    gx = _gx()
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
     asset = context.data_sources.add_pandas("returns").add_dataframe_asset("return")
@@ -185,8 +194,17 @@ def _validation_definition(schema_version: str) -> Any:
     expectations = [e for rule in rules() if rule.expectations for e in rule.expectations()]
     suite = context.suites.add(gx.ExpectationSuite(
         name=f"return-schema-{schema_version}", expectations=expectations + _contract()))
-    return context.validation_definitions.add(
-        gx.ValidationDefinition(name=f"return-{schema_version}", data=batch, suite=suite))
+    return _Suite(context, context.validation_definitions.add(
+        gx.ValidationDefinition(name=f"return-{schema_version}", data=batch, suite=suite)))
+
+
+def warm_up() -> None:
+    """Import Great Expectations and build the suite now, rather than in the first validation.
+
+    A long-running process (the dashboard) can call this at start so that the
+    first upload is validated as fast as the next; the CLI need not.
+    """
+    _suite(SCHEMA_VERSION)
 
 
 def _raised(info: Any) -> str | None:
@@ -201,6 +219,19 @@ def _raised(info: Any) -> str | None:
     return None
 
 
+def _message(ctx: RuleContext, template: str, column: str, mask: pd.Series) -> str | pd.Series:
+    """The message of each flagged row: ``{value}`` is the cell as read (never an identity)."""
+    if "{value}" not in template:
+        return template
+    head, tail = template.split("{value}", 1)
+    if column in IDENTITY_FIELDS:
+        return head + REDACTED + tail
+    flagged = mask.to_numpy()
+    message = np.full(len(flagged), None, dtype=object)
+    message[flagged] = [head + str(v) + tail for v in ctx.data[column].to_numpy()[flagged]]
+    return pd.Series(message, index=mask.index)
+
+
 def run_expectations(ctx: RuleContext) -> pd.DataFrame:
     """Run the suite on a return; findings with a ``rule`` column.
 
@@ -209,14 +240,19 @@ def run_expectations(ctx: RuleContext) -> pd.DataFrame:
     ExpectationFault
         An expectation raised, or the parser's contract (string columns) failed.
     """
-    frame = suite_frame(ctx)
-    definition = _validation_definition(SCHEMA_VERSION)
+    distinct = suite_frame(ctx)
+    suite = _suite(SCHEMA_VERSION)
     with _LOCK:
-        result = definition.run(
-            batch_parameters={"dataframe": frame},
-            result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["row"],
+        result = suite.definition.run(
+            batch_parameters={"dataframe": distinct.frame},
+            result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [SLOT],
                            "partial_unexpected_count": 0, "return_unique_unexpected": False},
         )
+        # The ephemeral context keeps every result in memory; a long-running process
+        # (the dashboard) would accumulate them.  The result is read below, not kept.
+        store = suite.context.validation_results_store
+        for key in store.list_keys():
+            store.remove_key(key)
     found = []
     for res in result.results:
         meta = res.expectation_config.meta or {}
@@ -228,16 +264,10 @@ def run_expectations(ctx: RuleContext) -> pd.DataFrame:
             continue
         if meta.get("rule") == "_contract":
             raise ExpectationFault(f"column {meta['column']} is not strings: a parser fault")
-        rows = [item["row"] for item in res.result.get("unexpected_index_list") or []]
-        mask = ctx.data["row"].isin(rows)
-        template = meta["message"]
-        if "{value}" in template:
-            head, tail = template.split("{value}", 1)
-            shown = (REDACTED if meta["column"] in IDENTITY_FIELDS
-                     else ctx.data[meta["column"]].astype("str"))
-            message: str | pd.Series = head + shown + tail
-        else:
-            message = template
+        slots = [item[SLOT] for item in res.result.get("unexpected_index_list") or []]
+        mask = pd.Series(distinct.rows_at(res.expectation_config.kwargs["column"], slots),
+                         index=ctx.data.index)
+        message = _message(ctx, meta["message"], meta["column"], mask)
         part = ctx.findings(mask, meta["column"], message)
         part["rule"] = meta["rule"]
         found.append(part)

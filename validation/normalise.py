@@ -6,21 +6,22 @@ separated by ``;`` (the template's separator), ``,`` or ``|``, and are stored
 sorted in code-list order, joined by ``;``.  A force area may be given by its
 ONS code, by the force's organisation code or by the area's name.  A value
 that is not in its code list keeps its upper/lower-cased form so that the
-expectation suite reports it.  Every mapping is computed once per distinct
-value, so the cost grows with the number of distinct values, not of rows.
+expectation suite reports it.  Coded fields become categorical columns.  Every
+mapping is computed once per distinct value (:mod:`validation.distinct`), so
+the cost grows with the number of distinct values, not of rows.
 """
 
 from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from collection.reference import code_list, force_area_aliases
 from collection.schema import EXPLOITATION_TYPES, FIELD_NAMES
 from validation.dates import parse_dates
+from validation.distinct import categorical, encode, spread
 
 #: Accepted alternative spellings (lower case) per field.
 SYNONYMS: dict[str, dict[str, str]] = {
@@ -35,27 +36,6 @@ SYNONYMS: dict[str, dict[str, str]] = {
 }
 _SPLIT = re.compile(r"\s*[;,|]\s*")
 _ORDER = {code: i for i, code in enumerate(EXPLOITATION_TYPES)}
-
-
-def map_distinct(values: pd.Series, func) -> pd.Series:  # type: ignore[no-untyped-def]
-    """Apply ``func`` to each distinct non-null value and map the result onto the rows.
-
-    Arrow dictionary encoding finds the distinct values and ``take`` maps the
-    results back, so only distinct values pass through Python.
-    """
-    encoded = pc.dictionary_encode(pa.array(values.astype("str")))
-    results = [func(v) for v in encoded.dictionary.to_pylist()]
-    mapped = pc.take(pa.array(results, type=pa.large_string()), encoded.indices)
-    return pd.Series(mapped, dtype="str", index=values.index)
-
-
-def distinct_mask(values: pd.Series, predicate) -> pd.Series:  # type: ignore[no-untyped-def]
-    """``predicate`` of each distinct non-null value, mapped onto the rows (False where null)."""
-    encoded = pc.dictionary_encode(pa.array(values.astype("str")))
-    results = pa.array([bool(predicate(v)) for v in encoded.dictionary.to_pylist()],
-                       type=pa.bool_())
-    mapped = pc.fill_null(pc.take(results, encoded.indices), False)
-    return pd.Series(mapped.to_numpy(zero_copy_only=False), index=values.index, dtype=bool)
 
 
 def fold_name(text: str) -> str:
@@ -90,6 +70,21 @@ def _force_area(text: str) -> str:
     return force_area_aliases().get(key, key)
 
 
+_AGE = re.compile(r"\d{1,3}(?:\.0+)?")
+
+
+def _age(text: str) -> float:
+    """Whole years written as digits (``31``, ``31.0``), else NaN."""
+    return float(text.split(".")[0]) if _AGE.fullmatch(text) else np.nan
+
+
+def estimated_ages(values: pd.Series) -> pd.Series:
+    """Ages in whole years as ``Int64`` (null when missing or not a whole number)."""
+    codes, uniques = encode(values)
+    years = spread(codes, np.array([_age(v) for v in uniques], dtype="float64"), np.nan)
+    return pd.Series(pd.array(years, dtype="Float64").astype("Int64"), index=values.index)
+
+
 def normalise(data: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
     """Canonical and typed values of a :class:`collection.parse.RawReturn`'s data.
 
@@ -104,31 +99,30 @@ def normalise(data: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]
         Same rows: ``row``, ``record_ref``, names (as read), dates as
         ``datetime64[s]`` (NaT when missing or not a date), ``estimated_age``
         as ``Int64`` (null when missing or not a whole number), and codes in
-        canonical form (``str``, null when missing).
+        canonical form (categorical, null when missing).
     dates : dict
         For each date field, the :func:`validation.dates.parse_dates` frame.
     """
-    typed = pd.DataFrame({"row": data["row"].to_numpy()}, index=data.index)
+    columns: dict[str, object] = {"row": data["row"]}
     dates: dict[str, pd.DataFrame] = {}
     for name in FIELD_NAMES:
         col = data[name]
         if name in ("first_encountered", "date_of_birth"):
             dates[name] = parse_dates(col)
-            typed[name] = dates[name]["date"]
+            columns[name] = dates[name]["date"]
         elif name == "estimated_age":
-            digits = col.where(col.str.fullmatch(r"\d{1,3}(?:\.0+)?").fillna(False).astype(bool))
-            typed[name] = pd.to_numeric(digits, errors="coerce").astype("Int64")
+            columns[name] = estimated_ages(col)
         elif name in ("sex", "age_group", "nrm_referred"):
-            typed[name] = map_distinct(col, _code(name))
+            columns[name] = categorical(col, _code(name))
         elif name == "exploitation_types":
-            typed[name] = map_distinct(col, canonical_exploitation)
+            columns[name] = categorical(col, canonical_exploitation)
         elif name == "nationality":
-            typed[name] = map_distinct(col, lambda v: v.upper())
+            columns[name] = categorical(col, str.upper)
         elif name == "force_area":
-            typed[name] = map_distinct(col, _force_area)
+            columns[name] = categorical(col, _force_area)
         else:
-            typed[name] = col
-    return typed, dates
+            columns[name] = col
+    return pd.DataFrame(columns, index=data.index), dates
 
 
 def known_codes(field_name: str) -> tuple[str, ...]:

@@ -56,6 +56,8 @@ class RuleContext:
         Record references the organisation used in earlier submissions.
     today
         The date of validation (a parameter so that tests are reproducible).
+    cache
+        Values several rules use, computed once (e.g. ages at first encounter).
     """
 
     file_name: str
@@ -68,6 +70,7 @@ class RuleContext:
     stamp: dict[str, str]
     known_refs: frozenset[str]
     today: date
+    cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def findings(self, mask: pd.Series, column: str, message: str | pd.Series) -> pd.DataFrame:
         """Row-level findings for the rows where ``mask`` is true, in ``column``.

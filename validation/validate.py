@@ -103,8 +103,9 @@ def clean_records(raw: RawReturn, report: ValidationReport) -> pd.DataFrame:
     pandas.DataFrame
         Columns :data:`CLEAN_COLUMNS`: ``row`` (file row), dates as
         ``datetime64[s]``, ``estimated_age`` as ``Int64``, codes canonical
-        (force areas as ONS/area codes, nationality upper case), and
-        ``exploitation_types`` as one ``;``-joined string in code-list order.
+        and categorical (force areas as ONS/area codes, nationality upper
+        case), and ``exploitation_types`` as one ``;``-joined code in
+        code-list order.
         Placeholder names (rule ``name_placeholder``) are blanked so that they
         never match.  Empty when an error concerns the return as a whole.
     """
@@ -113,8 +114,9 @@ def clean_records(raw: RawReturn, report: ValidationReport) -> pd.DataFrame:
     typed = report._typed if report._typed is not None else normalise(raw.data)[0]
     if report.file_errors:
         return typed.iloc[0:0].loc[:, list(CLEAN_COLUMNS)].reset_index(drop=True)
-    keep = ~typed["row"].isin(report.error_rows)
-    clean = typed.loc[keep, list(CLEAN_COLUMNS)].copy()
+    clean = typed.loc[:, list(CLEAN_COLUMNS)]  # copy-on-write: no data is copied here
+    if report.error_rows:
+        clean = clean.loc[~typed["row"].isin(list(report.error_rows)).to_numpy()]
     for name in ("given_name", "family_name"):
         clean[name] = clean[name].mask(placeholder_mask(clean[name]))
     return clean.reset_index(drop=True)

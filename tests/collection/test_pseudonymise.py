@@ -125,9 +125,38 @@ def test_hash_is_standard_hmac_sha256() -> None:
     import hashlib
     import hmac
 
-    from collection.pseudonymise import _hasher
+    import pyarrow as pa
 
+    from collection.hashing import BATCH, hex_digests
+
+    messages = ["name_dob\x1fana|pop|1990-04-03", "", "Олена", *(f"m{i}" for i in range(BATCH))]
     for key in (KEY, b"k" * 100):
-        for message in ("name_dob\x1fana|pop|1990-04-03", "", "Олена"):
-            expected = hmac.new(key, message.encode(), hashlib.sha256).hexdigest()
-            assert _hasher(key)(message) == expected
+        expected = [hmac.new(key, m.encode(), hashlib.sha256).hexdigest() for m in messages]
+        assert hex_digests(key, pa.array(messages)).to_pylist() == expected
+
+
+def test_hash_is_of_key_type_and_key_string() -> None:
+    """key_hash = HMAC(key, key_type + 0x1F + key string), as documented."""
+    import hashlib
+    import hmac
+
+    from collection.pseudonymise import SEPARATOR, key_strings
+
+    people = records({"given_name": "Ana", "family_name": "Pop", "date_of_birth": "1990-04-03"},
+                     {"given_name": "Олена", "family_name": None, "estimated_age": 30},
+                     {"given_name": "Ana", "family_name": "Pop", "date_of_birth": "1990-04-03",
+                      "sex": "unknown"})
+    keys = match_keys(people, KEY)
+    strings = key_strings(people)
+    assert strings["name_dob"].tolist()[0] == "ana|pop|1990-04-03"
+    assert strings["name_yob"].tolist()[1] == "olena|1995"
+    assert strings["initials_yob_sex"].isna().tolist() == [False, True, True]
+    expected = []
+    for key_type, column in strings.items():
+        for i, text in enumerate(column):
+            if not pd.isna(text):
+                message = f"{key_type}{SEPARATOR}{text}".encode()
+                expected.append((i + 2, key_type, hmac.new(KEY, message, hashlib.sha256)
+                                 .hexdigest()))
+    got = list(zip(keys["row"], keys["key_type"].astype(str), keys["key_hash"], strict=True))
+    assert got == expected
