@@ -27,10 +27,16 @@ Priors:
 Every half-Cauchy is written as a half-normal times the square root of an
 inverse-gamma(1/2, 1/2), and ``b_ij`` is non-centred: the horseshoe's funnels
 are what make naive versions diverge.
+
+The PyMC model (:func:`build_model`) is the specification; the sampler runs the
+same density written by hand in numba (:func:`loglinear_logp_grad`,
+:func:`compile_fast`), which the tests check against it.
 """
 
 from __future__ import annotations
 
+import functools
+import math
 from itertools import combinations
 from typing import Any, ClassVar
 
@@ -98,6 +104,145 @@ def build_model(counts: np.ndarray, t: int) -> Any:
     return model
 
 
+# ---------------------------------------------------------------------------
+# Hand-written log density and gradient (numba), what the sampler runs; the
+# PyMC model above is the specification the tests check it against.
+# Unconstrained x = [b_main (t), z (P), log tau_a, log tau_b, log lambda_a (P),
+# log lambda_b (P), log c2], PyMC's own order and transforms.
+
+
+def loglinear_logp_grad(
+    x: np.ndarray, bits: np.ndarray, design: np.ndarray, y: np.ndarray
+) -> tuple[float, np.ndarray, float]:
+    """Log posterior density (up to a constant), its gradient and ``log p0``.
+
+    ``bits`` (2**t x t) and ``design`` (2**t x P, :func:`pair_design`) are the
+    patterns, empty one first; ``y`` the counts (``y[0] = 0``).  Plain Python
+    here; the sampler runs the numba build (:func:`jitted`).
+    """
+    cells, t = bits.shape
+    P = design.shape[1]
+    n = y.sum()
+    grad = np.zeros(x.size)
+    i_tau = t + P
+    i_loc = i_tau + 2
+    i_c2 = i_loc + 2 * P
+    logp = 0.0
+    for j in range(t):  # b_main ~ Normal(0, MAIN_SD)
+        logp -= 0.5 * (x[j] / MAIN_SD) ** 2
+        grad[j] = -x[j] / MAIN_SD**2
+    for p in range(P):  # z ~ Normal(0, 1)
+        logp -= 0.5 * x[t + p] ** 2
+        grad[t + p] = -x[t + p]
+    # HalfNormal(1) on the log scale: -exp(2v)/2 + v; InvGamma(1/2, 1/2): -w/2 - exp(-w)/2.
+    for k in range(P + 1):
+        i = i_tau if k == 0 else i_loc + k - 1
+        logp += x[i] - 0.5 * math.exp(2.0 * x[i])
+        grad[i] = 1.0 - math.exp(2.0 * x[i])
+    for k in range(P + 1):
+        i = i_tau + 1 if k == 0 else i_loc + P + k - 1
+        logp += -0.5 * x[i] - 0.5 * math.exp(-x[i])
+        grad[i] = -0.5 + 0.5 * math.exp(-x[i])
+    a_c2, b_c2 = SLAB_DF / 2, SLAB_DF * SLAB_SCALE**2 / 2  # InvGamma(2, 8) on log c2
+    logp += -a_c2 * x[i_c2] - b_c2 * math.exp(-x[i_c2])
+    grad[i_c2] = -a_c2 + b_c2 * math.exp(-x[i_c2])
+    c2 = math.exp(x[i_c2])
+    tau = TAU_SCALE * math.exp(x[i_tau] + 0.5 * x[i_tau + 1])
+    b_int = np.empty(P)
+    share = np.empty(P)  # q_p = tau^2 l^2 / (c2 + tau^2 l^2), the slab's share of shrinkage
+    scale = np.empty(P)  # tau * lambda~_p
+    for p in range(P):
+        loc2 = math.exp(2.0 * x[i_loc + p] + x[i_loc + P + p])
+        share[p] = tau * tau * loc2 / (c2 + tau * tau * loc2)
+        scale[p] = tau * math.sqrt(c2 * loc2 / (c2 + tau * tau * loc2))
+        b_int[p] = x[t + p] * scale[p]
+    eta = np.zeros(cells)
+    for h in range(cells):
+        for j in range(t):
+            if bits[h, j]:
+                eta[h] += x[j]
+        for p in range(P):
+            if design[h, p]:
+                eta[h] += b_int[p]
+    top = eta[1:].max()
+    top_all = max(top, 0.0)
+    total = 0.0
+    total_all = math.exp(-top_all)  # the empty pattern, eta_0 = 0
+    for h in range(1, cells):
+        total += math.exp(eta[h] - top)
+        total_all += math.exp(eta[h] - top_all)
+    log_observed = top + math.log(total)
+    logp += (y * eta).sum() - n * log_observed
+    # d/d eta_h = y_h - n * p_h / (1 - p0) for the observed patterns.
+    d_eta = np.empty(cells)
+    d_eta[0] = 0.0
+    for h in range(1, cells):
+        d_eta[h] = y[h] - n * math.exp(eta[h] - log_observed)
+    d_b = np.zeros(P)
+    for h in range(1, cells):
+        for j in range(t):
+            if bits[h, j]:
+                grad[j] += d_eta[h]
+        for p in range(P):
+            if design[h, p]:
+                d_b[p] += d_eta[h]
+    # b_p = z_p tau lambda~_p: d log b / d log tau = d log b / d log lambda_p = 1 - q_p,
+    # d log b / d log c2 = q_p / 2; log tau = log s + v_a + w_b / 2 (likewise lambda_p).
+    d_logtau = 0.0
+    d_logc2 = 0.0
+    for p in range(P):
+        g = d_b[p] * b_int[p]
+        grad[t + p] += d_b[p] * scale[p]
+        grad[i_loc + p] += g * (1.0 - share[p])
+        grad[i_loc + P + p] += 0.5 * g * (1.0 - share[p])
+        d_logtau += g * (1.0 - share[p])
+        d_logc2 += 0.5 * g * share[p]
+    grad[i_tau] += d_logtau
+    grad[i_tau + 1] += 0.5 * d_logtau
+    grad[i_c2] += d_logc2
+    log_p0 = -(top_all + math.log(total_all))
+    return logp, grad, log_p0
+
+
+@functools.cache
+def jitted() -> Any:
+    """:func:`loglinear_logp_grad` compiled by numba (cached on disk; numba imported only here)."""
+    import numba
+
+    return numba.njit(cache=True, nogil=True)(loglinear_logp_grad)
+
+
+def compile_fast(counts: np.ndarray, t: int) -> mcmc.CompiledModel:
+    """The model of :func:`build_model` as a :class:`~estimation.bayes.mcmc.CompiledModel`
+    with outputs ``p0``, ``b_main`` and ``b_int``."""
+    design, pairs = pair_design(t)
+    bits = ((np.arange(2**t)[:, None] >> np.arange(t)) & 1).astype(np.float64)
+    y = np.asarray(counts, dtype=np.float64)
+    P = len(pairs)
+    logp_grad = jitted()
+
+    def logp_dlogp(x: np.ndarray) -> tuple[float, np.ndarray]:
+        value, grad, _ = logp_grad(x, bits, design, y)
+        return value, grad
+
+    def expand(x: np.ndarray) -> list[np.ndarray]:
+        _, _, log_p0 = logp_grad(x, bits, design, y)
+        i_tau, i_loc = t + P, t + P + 2
+        c2 = math.exp(x[-1])
+        tau = TAU_SCALE * math.exp(x[i_tau] + 0.5 * x[i_tau + 1])
+        loc2 = np.exp(2.0 * x[i_loc : i_loc + P] + x[i_loc + P : i_loc + 2 * P])
+        b_int = x[t : t + P] * tau * np.sqrt(c2 * loc2 / (c2 + tau**2 * loc2))
+        return [np.asarray(math.exp(log_p0)), x[:t].copy(), b_int]
+
+    return mcmc.CompiledModel(
+        ndim=t + 3 * P + 3,
+        logp_dlogp=logp_dlogp,
+        expand_fn=expand,
+        output_names=("p0", "b_main", "b_int"),
+        output_shapes=((), (t,), (P,)),
+    )
+
+
 @register
 class BayesLoglinear(Estimator):
     """Poisson log-linear model with all two-way interactions under a regularised horseshoe."""
@@ -115,8 +260,7 @@ class BayesLoglinear(Estimator):
     def _fit(self) -> Fit:
         s = self.settings
         table: CaptureTable = self.table
-        model = build_model(full_counts(table), table.t)
-        compiled = mcmc.compile_model(model, ["p0", "b_main", "b_int"])
+        compiled = compile_fast(full_counts(table), table.t)
         posterior = mcmc.sample_total(
             compiled, table.n, sampler_settings(s, low_rank=True), gated=["p0", "b_main", "b_int"]
         )
