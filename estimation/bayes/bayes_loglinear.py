@@ -212,6 +212,80 @@ def jitted() -> Any:
     return numba.njit(cache=True, nogil=True)(loglinear_logp_grad)
 
 
+_CORE: Any = None
+_UNPACK: Any = None
+_INTERACTIONS: Any = None
+
+
+@functools.cache
+def c_callbacks() -> tuple[Any, Any]:
+    """nutpie's C callbacks (log density with gradient; expand to ``p0, b_main, b_int``).
+
+    As in :func:`estimation.bayes.lcmcr.c_callbacks`: the table travels in
+    nutpie's ``user_data`` pointer (:func:`pack`), the helpers are module
+    globals so that numba's disk cache hits in every process.
+    """
+    import numba
+    from numba import types
+
+    global _CORE, _UNPACK, _INTERACTIONS
+    _CORE = jitted()
+    _INTERACTIONS = numba.njit(cache=True, nogil=True)(interactions)
+
+    @numba.njit(cache=True, nogil=True)
+    def unpack(ptr: Any) -> Any:
+        head = numba.carray(ptr, (2,), dtype=np.float64)
+        t, P = int(head[0]), int(head[1])
+        cells = 2**t
+        data = numba.carray(ptr, (2 + cells * (t + P + 1),), dtype=np.float64)
+        bits = data[2 : 2 + cells * t].reshape((cells, t))
+        design = data[2 + cells * t : 2 + cells * (t + P)].reshape((cells, P))
+        return bits, design, data[2 + cells * (t + P) :]
+
+    _UNPACK = unpack
+    double_p = types.CPointer(types.double)
+
+    @numba.cfunc(types.int64(types.uint64, double_p, double_p, double_p, types.voidptr), cache=True)
+    def logp_c(dim: Any, x_: Any, grad_: Any, logp_: Any, user: Any) -> int:
+        bits, design, y = _UNPACK(user)
+        value, grad, _ = _CORE(numba.carray(x_, (dim,)), bits, design, y)
+        numba.carray(grad_, (dim,))[:] = grad
+        numba.carray(logp_, ())[()] = value
+        if not np.isfinite(value) or not np.all(np.isfinite(grad)):
+            return 3
+        return 0
+
+    @numba.cfunc(
+        types.int64(types.uint64, types.uint64, double_p, double_p, types.voidptr), cache=True
+    )
+    def expand_c(dim: Any, expanded: Any, x_: Any, out_: Any, user: Any) -> int:
+        bits, design, y = _UNPACK(user)
+        x = numba.carray(x_, (dim,))
+        out = numba.carray(out_, (expanded,))
+        t, P = bits.shape[1], design.shape[1]
+        out[0] = np.exp(_CORE(x, bits, design, y)[2])
+        out[1 : 1 + t] = x[:t]
+        out[1 + t :] = _INTERACTIONS(x, t, P)
+        return 0
+
+    return logp_c, expand_c
+
+
+def interactions(x: np.ndarray, t: int, P: int) -> np.ndarray:
+    """``b_int`` at the unconstrained point ``x`` (layout of :func:`loglinear_logp_grad`)."""
+    i_tau, i_loc = t + P, t + P + 2
+    c2 = np.exp(x[-1])
+    tau = TAU_SCALE * np.exp(x[i_tau] + 0.5 * x[i_tau + 1])
+    loc2 = np.exp(2.0 * x[i_loc : i_loc + P] + x[i_loc + P : i_loc + 2 * P])
+    return x[t : t + P] * tau * np.sqrt(c2 * loc2 / (c2 + tau**2 * loc2))
+
+
+def pack(bits: np.ndarray, design: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The table as the flat array :func:`c_callbacks` read."""
+    head = [bits.shape[1], design.shape[1]]
+    return np.concatenate([head, bits.ravel(), design.ravel(), y]).astype(np.float64)
+
+
 def compile_fast(counts: np.ndarray, t: int) -> mcmc.CompiledModel:
     """The model of :func:`build_model` as a :class:`~estimation.bayes.mcmc.CompiledModel`
     with outputs ``p0``, ``b_main`` and ``b_int``."""
@@ -227,14 +301,10 @@ def compile_fast(counts: np.ndarray, t: int) -> mcmc.CompiledModel:
 
     def expand(x: np.ndarray) -> list[np.ndarray]:
         _, _, log_p0 = logp_grad(x, bits, design, y)
-        i_tau, i_loc = t + P, t + P + 2
-        c2 = math.exp(x[-1])
-        tau = TAU_SCALE * math.exp(x[i_tau] + 0.5 * x[i_tau + 1])
-        loc2 = np.exp(2.0 * x[i_loc : i_loc + P] + x[i_loc + P : i_loc + 2 * P])
-        b_int = x[t : t + P] * tau * np.sqrt(c2 * loc2 / (c2 + tau**2 * loc2))
-        return [np.asarray(math.exp(log_p0)), x[:t].copy(), b_int]
+        return [np.asarray(math.exp(log_p0)), x[:t].copy(), interactions(x, t, P)]
 
     return mcmc.CompiledModel(
+        native=(*c_callbacks(), pack(bits, design, y)),
         ndim=t + 3 * P + 3,
         logp_dlogp=logp_dlogp,
         expand_fn=expand,

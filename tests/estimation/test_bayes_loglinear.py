@@ -143,3 +143,32 @@ def test_fast_density_is_the_pymc_model(reference_table):
         ]
     )
     assert grad == pytest.approx(numeric, rel=1e-5, abs=1e-4)
+
+
+def test_c_callbacks_match(reference_table):
+    """nutpie's C callbacks (what the sampler calls) give the same log density, gradient
+    and outputs as the Python-callable model."""
+    import ctypes
+
+    from estimation.bayes.lcmcr import full_counts
+
+    table = reference_table("UKdat_5")
+    fast = bl.compile_fast(full_counts(table), table.t)
+    assert fast.native is not None
+    logp_c, expand_c, data = fast.native
+    x = np.random.default_rng(3).uniform(-1.5, 1.5, fast.ndim)
+    P = table.t * (table.t - 1) // 2
+    grad, value, out = np.empty(fast.ndim), np.empty(()), np.empty(1 + table.t + P)
+
+    def ptr(a):
+        return a.ctypes.data_as(ctypes.POINTER(ctypes.c_double))
+
+    user = ctypes.c_void_p(data.ctypes.data)
+    assert logp_c.ctypes(fast.ndim, ptr(x), ptr(grad), ptr(value), user) == 0
+    assert expand_c.ctypes(fast.ndim, out.size, ptr(x), ptr(out), user) == 0
+    logp, grad_py = fast.logp_dlogp(x)
+    assert float(value) == pytest.approx(logp, rel=1e-12)
+    assert grad == pytest.approx(grad_py, rel=1e-12, abs=1e-12)
+    mine = fast.expand(x)
+    expected = np.concatenate([[float(mine["p0"])], mine["b_main"], mine["b_int"]])
+    assert out == pytest.approx(expected, rel=1e-12, abs=1e-15)
