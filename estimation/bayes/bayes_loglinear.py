@@ -209,7 +209,9 @@ def jitted() -> Any:
     """:func:`loglinear_logp_grad` compiled by numba (cached on disk; numba imported only here)."""
     import numba
 
-    return numba.njit(cache=True, nogil=True)(loglinear_logp_grad)
+    # error_model numpy: a division by zero gives inf (NUTS rejects the point), not an
+    # exception that a C callback cannot raise.
+    return numba.njit(cache=True, nogil=True, error_model="numpy")(loglinear_logp_grad)
 
 
 _CORE: Any = None

@@ -60,6 +60,9 @@ class SamplerSettings:
     low_rank
         Adapt a low-rank dense correction to the diagonal mass matrix (nutpie),
         which follows the linear ridges of weakly identified models.
+    grad_mass_matrix
+        Adapt the diagonal mass matrix from draw and gradient variances (nutpie's
+        default); false uses the draws' variances only, as Stan and PyMC do.
     rerun
         Re-run once with :meth:`stronger` settings when the gate fails.
     """
@@ -72,6 +75,7 @@ class SamplerSettings:
     cores: int = 2
     pilots: int = 4
     low_rank: bool = False
+    grad_mass_matrix: bool = True
     rerun: bool = True
 
     def stronger(self) -> SamplerSettings:
@@ -231,6 +235,9 @@ def _run(
 ) -> Any:
     import nutpie
 
+    if not settings.grad_mass_matrix:
+        # nutpie refuses the option (even set to its default) with low-rank adaptation.
+        extra["use_grad_based_mass_matrix"] = False
     return nutpie.sample(
         model,
         draws=draws,
