@@ -79,7 +79,7 @@ def combine(components: list[Component]) -> tuple[np.ndarray, list[np.ndarray]]:
     for source, size in zip(sources, sizes, strict=True):
         # Codes are below their size (a few hundred thousand names times a few
         # thousand dates at most): the product fits in 64 bits.
-        mixed = mixed * size + first[source].codes
+        mixed = mixed * size + first[source].codes.astype("int64")
     group, uniques = pd.factorize(mixed)
     decoded = {}
     for source, size in zip(reversed(sources), reversed(sizes), strict=True):
@@ -126,7 +126,7 @@ class Parts:
         born = pd.to_datetime(clean["date_of_birth"]).to_numpy().astype("datetime64[D]")
         known = ~np.isnat(born)
         days, dob = np.unique(born[known].astype("int64"), return_inverse=True)
-        codes = np.full(len(known), -1, dtype="int64")
+        codes = np.full(len(known), -1, dtype="int32")  # int32: ten such arrays per return
         codes[known] = dob
         dates = pd.to_datetime(days, unit="D")
         ymd = list(zip(dates.year.tolist(), dates.month.tolist(), dates.day.tolist(),
@@ -156,7 +156,8 @@ class Parts:
     def _dropped(codes: np.ndarray, texts: list[str | None]) -> tuple[np.ndarray, pa.Array]:
         """Codes with -1 where the text is None."""
         unknown = np.array([t is None for t in texts] + [True], dtype=bool)
-        return np.where(unknown[np.where(codes < 0, len(texts), codes)], -1, codes), _texts(texts)
+        known = np.where(unknown[np.where(codes < 0, len(texts), codes)], -1, codes)
+        return known.astype("int32"), _texts(texts)
 
     def _by_pair(self, texts: list[str | None]) -> Component:
         """A name part, known where the row's name pair has it."""
@@ -180,8 +181,14 @@ def key_components(parts: Parts) -> dict[str, list[Component]]:
     }
 
 
-def join(components: list[Component], codes: list[np.ndarray]) -> pa.Array:
-    """The text of the keys with these component ``codes`` (null where one is -1)."""
-    columns = [c.texts.take(pa.array(k, mask=k < 0)) for c, k in zip(components, codes,
-                                                                       strict=True)]
+def join(components: list[Component], codes: list[np.ndarray], prefix: str = "") -> pa.Array:
+    """The text of the keys with these component ``codes`` (null where one is -1).
+
+    ``prefix`` is put before each key (without a separator).
+    """
+    texts = [c.texts for c in components]
+    if prefix:  # on the first component's texts: one text per code, not per key
+        texts[0] = pc.binary_join_element_wise(pa.scalar(prefix, texts[0].type), texts[0],
+                                               pa.scalar("", texts[0].type))
+    columns = [t.take(pa.array(k, mask=k < 0)) for t, k in zip(texts, codes, strict=True)]
     return pc.binary_join_element_wise(*columns, pa.scalar("|", pa.large_string()))

@@ -41,7 +41,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from collection.hashing import hex_digests
 from collection.key_parts import Parts, combine, join, key_components
@@ -98,10 +97,9 @@ def match_keys(clean: pd.DataFrame, key: bytes) -> pd.DataFrame:
         if len(at) == 0:
             continue
         group, codes = combine([c.at(at) for c in components])
-        text = join(components, codes)
-        messages = pc.binary_join_element_wise(pa.scalar(key_type + SEPARATOR, text.type), text,
-                                               pa.scalar("", text.type))
+        messages = join(components, codes, prefix=key_type + SEPARATOR)
         hashes.append(hex_digests(key, messages).take(pa.array(group)))
+        del messages
         rows.append(clean["row"].to_numpy()[at])
         refs.extend(_chunks(record_refs.take(pa.array(at))))
         types.append(np.full(len(at), number, dtype="int8"))

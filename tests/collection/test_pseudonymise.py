@@ -120,21 +120,6 @@ def test_key_init_command(tmp_path, capsys) -> None:
     assert path.read_text() == first
 
 
-def test_hash_is_standard_hmac_sha256() -> None:
-    """The fast HMAC equals the standard library's (RFC 2104), for short and long keys."""
-    import hashlib
-    import hmac
-
-    import pyarrow as pa
-
-    from collection.hashing import BATCH, hex_digests
-
-    messages = ["name_dob\x1fana|pop|1990-04-03", "", "Олена", *(f"m{i}" for i in range(BATCH))]
-    for key in (KEY, b"k" * 100):
-        expected = [hmac.new(key, m.encode(), hashlib.sha256).hexdigest() for m in messages]
-        assert hex_digests(key, pa.array(messages)).to_pylist() == expected
-
-
 def test_hash_is_of_key_type_and_key_string() -> None:
     """key_hash = HMAC(key, key_type + 0x1F + key string), as documented."""
     import hashlib
