@@ -1,8 +1,8 @@
 """Speed and convergence of the PyMC estimators (lcmcr, bayes-loglinear).
 
 Runs each method through the registry, as the CLI does, so the seconds include
-building and compiling the model (PyTensor's C modules come from its on-disk
-cache after the first run) and any re-run the convergence gate asks for.
+building the model (its numba log density comes from numba's on-disk cache
+after the first run) and any re-run the convergence gate asks for.
 
 Usage::
 
@@ -72,8 +72,10 @@ def to_markdown(rows: list[dict], load: str) -> str:
     return (
         "# MCMC benchmark (lcmcr, bayes-loglinear)\n\n"
         f"Settings: registry defaults (2 chains x 1,000 draws, 1,000 tuning steps, 4 pilot "
-        f"chains), seed {SEED}; seconds include model build and compile (warm PyTensor "
-        f"cache) and any gate re-run.  Machine: {platform.machine()}, {os.cpu_count()} cores, "
+        f"chains), seed {SEED}; seconds include building the model, loading its numba "
+        f"code from the disk cache (warm) and any gate re-run; the first row also pays "
+        f"the imports of numba, nutpie and ArviZ.  Machine: {platform.machine()}, "
+        f"{os.cpu_count()} cores, "
         f"load average at start {load}.\n\n" + head + body
     )
 
