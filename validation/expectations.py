@@ -30,7 +30,7 @@ from validation.distinct import spread
 from validation.domain_rules import explain_dates
 from validation.normalise import known_codes
 from validation.rules import REDACTED, Rule, RuleContext, add_rule
-from validation.suite_frame import SLOT, suite_frame
+from validation.suite_frame import SLOT, SUITE_COLUMNS, suite_frame
 
 logging.getLogger("great_expectations").setLevel(logging.ERROR)
 
@@ -208,7 +208,11 @@ def warm_up() -> None:
     A long-running process (the dashboard) can call this at start so that the
     first upload is validated as fast as the next; the CLI need not.
     """
-    _suite(SCHEMA_VERSION)
+    suite = _suite(SCHEMA_VERSION)
+    # One run on a one-row frame: GX prepares much on its first run.
+    frame = pd.DataFrame({SLOT: [0], **{c: pd.Series(["0"], dtype="str") for c in SUITE_COLUMNS},
+                          "estimated_age_years": [0.0]})
+    _run(suite, frame)
 
 
 def _raised(info: Any) -> str | None:
@@ -236,6 +240,22 @@ def _message(ctx: RuleContext, template: str, column: str, mask: pd.Series) -> s
     return pd.Series(message, index=mask.index)
 
 
+def _run(suite: _Suite, frame: pd.DataFrame) -> Any:
+    """The suite's result on ``frame`` (unexpected rows by :data:`SLOT`)."""
+    with _LOCK:
+        result = suite.definition.run(
+            batch_parameters={"dataframe": frame},
+            result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [SLOT],
+                           "partial_unexpected_count": 0, "return_unique_unexpected": False},
+        )
+        # The ephemeral context keeps every result in memory; a long-running process
+        # (the dashboard) would accumulate them.  The result is read by the caller, not kept.
+        store = suite.context.validation_results_store
+        for key in store.list_keys():
+            store.remove_key(key)
+    return result
+
+
 def run_expectations(ctx: RuleContext) -> pd.DataFrame:
     """Run the suite on a return; findings with a ``rule`` column.
 
@@ -245,18 +265,7 @@ def run_expectations(ctx: RuleContext) -> pd.DataFrame:
         An expectation raised, or the parser's contract (string columns) failed.
     """
     distinct = suite_frame(ctx)
-    suite = _suite(SCHEMA_VERSION)
-    with _LOCK:
-        result = suite.definition.run(
-            batch_parameters={"dataframe": distinct.frame},
-            result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [SLOT],
-                           "partial_unexpected_count": 0, "return_unique_unexpected": False},
-        )
-        # The ephemeral context keeps every result in memory; a long-running process
-        # (the dashboard) would accumulate them.  The result is read below, not kept.
-        store = suite.context.validation_results_store
-        for key in store.list_keys():
-            store.remove_key(key)
+    result = _run(_suite(SCHEMA_VERSION), distinct.frame)
     found = []
     for res in result.results:
         meta = res.expectation_config.meta or {}

@@ -82,8 +82,11 @@ def _slotted(codes: np.ndarray, values: list[str], form: Callable[[str], str] | 
     return slots, cast("list[str | None]", distinct)
 
 
+_NINES = str.maketrans("0123456789", "9999999999")
+
+
 def _mask_digits(text: str) -> str:
-    return re.sub(r"\d", "9", text)
+    return text.translate(_NINES)
 
 
 def _shape(text: str) -> str:
