@@ -207,7 +207,7 @@ def _to_frame(grid: list[pa.ChunkedArray], records: np.ndarray, file_name: str) 
     for j in range(len(grid)):  # in place: each raw column is freed once stripped
         grid[j], filled_j = _cells(grid[j])
         filled.append(filled_j)
-    nonblank = np.flatnonzero(reduce(np.logical_or, filled))
+    nonblank = np.flatnonzero(reduce(np.logical_or, filled, np.zeros(len(records), dtype=bool)))
     if len(nonblank) == 0:
         raise ReturnFileError(file_name, "has no header row and no data.",
                               "Fill in the template (header row and one row per person).")

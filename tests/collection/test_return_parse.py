@@ -117,6 +117,12 @@ def test_unusable_files(tmp_path, content, name, phrase) -> None:
     assert err.fix and err.exit_code == 2
 
 
+def test_empty_workbook(tmp_path) -> None:
+    path = tmp_path / "empty.xlsx"
+    Workbook().save(path)
+    assert "no header row and no data" in str(_error(path))
+
+
 def test_missing_columns_are_all_named(tmp_path) -> None:
     keep = [n for n in FIELD_NAMES if n not in ("sex", "nationality")]
     err = _error(write(tmp_path, (",".join(keep) + "\n" + ",".join(["x"] * len(keep))).encode()))
