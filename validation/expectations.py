@@ -236,7 +236,7 @@ def _message(ctx: RuleContext, template: str, column: str, mask: pd.Series) -> s
         return head + REDACTED + tail
     flagged = mask.to_numpy()
     message = np.full(len(flagged), None, dtype=object)
-    message[flagged] = [head + str(v) + tail for v in ctx.data[column].to_numpy()[flagged]]
+    message[flagged] = [head + str(v) + tail for v in ctx.data[column][flagged].tolist()]
     return pd.Series(message, index=mask.index)
 
 
