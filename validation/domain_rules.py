@@ -274,7 +274,9 @@ def record_ref_previously_used(ctx: RuleContext) -> pd.DataFrame | None:
     """References are unique across the organisation's returns (the caller gives earlier ones)."""
     if not ctx.known_refs:
         return None
-    used = ctx.data["record_ref"].isin(ctx.known_refs)
+    # Each distinct reference of the return is looked up in the set (not the set's
+    # million references hashed into an array for every return).
+    used = distinct_mask(ctx.data["record_ref"], ctx.known_refs.__contains__)
     if not used.any():
         return None
     return ctx.findings(used, "record_ref", "was used in an earlier submission")

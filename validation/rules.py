@@ -16,6 +16,7 @@ wins.  ``darkfigure validate --list-rules`` prints the registry.
 from __future__ import annotations
 
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -68,7 +69,7 @@ class RuleContext:
     quarter_text: str
     quarter: Quarter | None
     stamp: dict[str, str]
-    known_refs: frozenset[str]
+    known_refs: AbstractSet[str]
     today: date
     cache: dict[str, Any] = field(default_factory=dict, repr=False)
 

@@ -64,7 +64,9 @@ def validate_return(
     ctx = RuleContext(
         file_name=raw.file_name, data=raw.data, typed=typed, dates=dates, org_code=org_code,
         quarter_text=quarter, quarter=q, stamp=dict(raw.stamp),
-        known_refs=frozenset(known_refs or ()), today=today or date.today(),
+        known_refs=(known_refs if isinstance(known_refs, set | frozenset)
+                    else frozenset(known_refs or ())),
+        today=today or date.today(),
     )
     registry = {rule.id: rule for rule in rules()}
     parts = [run_expectations(ctx)]

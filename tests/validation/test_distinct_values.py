@@ -145,3 +145,12 @@ def test_results_do_not_accumulate(make_return, validate) -> None:
     for _ in range(2):
         assert validate(path).has_errors
     assert _suite("1.0").context.validation_results_store.list_keys() == []
+
+
+def test_known_refs_in_any_collection(make_return, validate) -> None:
+    """Earlier references may come as a set (the warehouse's), a frozenset or a list."""
+    path = make_return([{"record_ref": "OLD-1"}, {"record_ref": "NEW-1"}, {"record_ref": "OLD-2"}])
+    earlier = [f"OLD-{i}" for i in range(1, 50_000)]
+    for known in (earlier, set(earlier), frozenset(earlier)):
+        report = validate(path, known_refs=known)
+        assert [i.row for i in report.errors if i.rule == "record_ref_previously_used"] == [2, 4]
