@@ -183,14 +183,10 @@ class _Suite(NamedTuple):
 def _suite(schema_version: str) -> _Suite:
     """The suite's validation definition, made once per process (an ephemeral context)."""
     from great_expectations.data_context.types.base import ProgressBarsConfig
-    from tqdm import tqdm
 
     from validation.rules import rules
 
     gx = _gx()
-    # GX makes (disabled) tqdm bars, which start tqdm's monitor thread; with no thread
-    # running, match keys may be hashed in a second process (collection.hashing).
-    tqdm.monitor_interval = 0
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
     asset = context.data_sources.add_pandas("returns").add_dataframe_asset("return")
