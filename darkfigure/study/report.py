@@ -1,9 +1,10 @@
 """The study's table: printed, and recorded in ``benchmarks/results/study_<scenario>``.
 
-The CSV keeps one row per method; a new run replaces the rows of the methods
-it ran and keeps the others, so slow methods can be recorded in a separate,
-shorter run.  The Markdown file is rewritten from the CSV with the scenario's
-description.
+The table is rebuilt from every recorded replicate (:mod:`darkfigure.study.store`),
+so its ``reps`` is the true number behind each row.  Methods recorded before
+replicates were kept (summary rows only) keep their row in the CSV as it was,
+marked ``settings`` = ``summary only``, until they are studied again.  The
+Markdown file is rewritten from the CSV with the scenario's description.
 """
 
 from __future__ import annotations
@@ -14,34 +15,64 @@ from pathlib import Path
 import pandas as pd
 
 from darkfigure.settings import REPO_ROOT
+from darkfigure.study import store
 from darkfigure.study.scenarios import Scenario
-from darkfigure.study.simulation import SUMMARY_COLUMNS
+from darkfigure.study.simulation import SUMMARY_COLUMNS, summarise
 
 RESULTS_DIR = REPO_ROOT / "benchmarks" / "results"
-_EXTRA = ("seed", "run_at")
+_EXTRA = ("seed", "settings", "code", "run_at")
+#: ``settings`` of a row kept from a study that recorded no replicates.
+SUMMARY_ONLY = "summary only"
+_DIGITS = (("mean_N_hat", 0), ("bias", 0), ("rel_bias_pct", 1), ("rel_rmse_pct", 1),
+           ("coverage_pct", 1), ("coverage_mcse_pct", 1), ("mean_width_pct", 1),
+           ("median_seconds", 3), ("converged_pct", 0), ("reran_pct", 0), ("warned_pct", 0))
 
 
 def format_table(summary: pd.DataFrame) -> str:
-    """A Markdown table of a summary (numbers rounded for reading)."""
-    shown = summary[list(SUMMARY_COLUMNS)].copy()
-    for col, digits in (("mean_N_hat", 0), ("bias", 0), ("rel_bias_pct", 1),
-                        ("rel_rmse_pct", 1), ("coverage_pct", 1), ("mean_width_pct", 1),
-                        ("median_seconds", 3)):
-        shown[col] = shown[col].map(lambda x, d=digits: "-" if pd.isna(x) else f"{x:,.{d}f}")
+    """A Markdown table of a summary (numbers rounded for reading; ``-``: not applicable)."""
+    shown = summary.reindex(columns=list(SUMMARY_COLUMNS)).copy()
+    for col, digits in _DIGITS:
+        shown[col] = shown[col].map(
+            lambda x, d=digits: "-" if pd.isna(x) else f"{float(x):,.{d}f}")
     header = "| " + " | ".join(shown.columns) + " |"
     rule = "|" + "|".join("---" for _ in shown.columns) + "|"
     body = ["| " + " | ".join(str(v) for v in row) + " |" for row in shown.to_numpy()]
     return "\n".join([header, rule, *body])
 
 
+def summary_from_replicates(directory: Path, scenario: str) -> pd.DataFrame:
+    """One row per method recorded in ``study_reps/<scenario>``, with its seed, settings,
+    the commits its replicates ran on and when the last one was recorded."""
+    reps = store.latest_settings(store.load(directory, scenario))
+    if reps.empty:
+        return pd.DataFrame(columns=list(SUMMARY_COLUMNS) + list(_EXTRA))
+    summary = summarise(reps)
+    extra = reps.groupby("method", sort=False).agg(
+        seed=("seed", "last"), settings=("settings", "last"),
+        code=("code", lambda c: " ".join(dict.fromkeys(c))), run_at=("run_at", "max"))
+    return summary.join(extra, on="method")
+
+
 def record(
-    summary: pd.DataFrame,
     scen: Scenario,
-    seed: int,
     command: str,
     directory: Path | None = None,
+    summary: pd.DataFrame | None = None,
+    seed: int | None = None,
 ) -> tuple[Path, Path]:
-    """Merge a run's summary into the scenario's CSV and rewrite its Markdown.
+    """Rebuild the scenario's CSV and Markdown from its recorded replicates.
+
+    Parameters
+    ----------
+    scen
+        The scenario.
+    command
+        The command that reproduces the study (shown in the Markdown).
+    directory
+        Results directory (default ``benchmarks/results``).
+    summary, seed
+        A summary of replicates that were not kept (one row per method): it
+        replaces those methods' rows, marked ``summary only``.
 
     Returns
     -------
@@ -52,34 +83,64 @@ def record(
     directory.mkdir(parents=True, exist_ok=True)
     csv_path = directory / f"study_{scen.name}.csv"
     md_path = directory / f"study_{scen.name}.md"
-    fresh = summary.assign(seed=seed, run_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M"))
+    fresh = summary_from_replicates(directory, scen.name)
+    if summary is not None:
+        loose = summary[~summary["method"].isin(fresh["method"])].assign(
+            seed=seed, settings=SUMMARY_ONLY, code="",
+            run_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M"))
+        fresh = pd.concat([fresh, loose], ignore_index=True) if not fresh.empty else loose
     if csv_path.exists():
-        old = pd.read_csv(csv_path)
-        old = old[~old["method"].isin(fresh["method"])]
-        fresh = pd.concat([old, fresh], ignore_index=True)
-    fresh = fresh[list(SUMMARY_COLUMNS) + list(_EXTRA)]
+        old = pd.read_csv(csv_path, dtype={"settings": str, "code": str})
+        old = old[~old["method"].isin(fresh["method"])].copy()
+        if "settings" not in old.columns:
+            old["settings"] = SUMMARY_ONLY
+        if "coverage_mcse_pct" not in old.columns:
+            old["coverage_mcse_pct"] = [
+                store.coverage_mcse(c, int(r - f))
+                for c, r, f in zip(old["coverage_pct"], old["reps"], old["failed"], strict=True)]
+        fresh = pd.concat([old, fresh], ignore_index=True) if not old.empty else fresh
+    fresh = fresh.reindex(columns=list(SUMMARY_COLUMNS) + list(_EXTRA))
+    fresh = fresh.sort_values("method").reset_index(drop=True)
     fresh.to_csv(csv_path, index=False)
     md_path.write_text(_markdown(fresh, scen, command), encoding="utf-8")
     return csv_path, md_path
 
 
+def _runs(table: pd.DataFrame) -> list[str]:
+    lines = []
+    for r in table.itertuples():
+        what = f"seed {r.seed}, {r.run_at} UTC"
+        if isinstance(r.settings, str) and r.settings != SUMMARY_ONLY:
+            what = f"seed {r.seed}, {r.settings}, code {r.code}, last replicate {r.run_at} UTC"
+        else:
+            what += ", summary only (replicates not kept)"
+        lines.append(f"- {r.method}: {r.reps} reps, {what}")
+    return lines
+
+
 def _markdown(table: pd.DataFrame, scen: Scenario, command: str) -> str:
-    runs = ", ".join(
-        f"{r.method} ({r.reps} reps, seed {r.seed}, {r.run_at} UTC)" for r in table.itertuples()
-    )
     return "\n".join([
         f"# Simulation study: {scen.name}",
         "",
         scen.describe(),
         "",
         "bias and mean N_hat over replicates that gave an estimate; rel_rmse_pct = "
-        "100 * RMSE / N; coverage_pct = share of 95% intervals containing the true N; "
-        "mean_width_pct = mean interval width / N; failed = replicates with no estimate.",
+        "100 * RMSE / N; coverage_pct = share of 95% intervals containing the true N, "
+        "coverage_mcse_pct its Monte Carlo standard error (sqrt(p(1-p)/reps)); "
+        "mean_width_pct = mean interval width / N; failed = replicates with no estimate; "
+        "converged_pct / reran_pct = MCMC replicates that passed the convergence gate "
+        "(R-hat <= 1.01, ESS >= 400, no divergences) / needed its one re-run with "
+        "stronger settings; warned_pct = estimates that carried a warning "
+        "(`-`: not recorded or not applicable).",
         "",
         format_table(table),
         "",
-        f"Runs: {runs}.",
+        "Runs:",
         "",
-        f"Reproduce: `{command}`",
+        *_runs(table),
+        "",
+        f"Reproduce: `{command}` (adds the replicates not yet recorded in "
+        f"`benchmarks/results/study_reps/{scen.name}/`).",
         "",
     ])
+
