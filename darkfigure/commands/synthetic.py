@@ -70,7 +70,11 @@ def study(
         list[str] | None,
         typer.Option(help="Scenario (repeatable; default: all). See --list-scenarios."),
     ] = None,
-    reps: Annotated[int, typer.Option(help="Replicates per scenario.")] = 200,
+    reps: Annotated[
+        int,
+        typer.Option(help="Replicates wanted per scenario and method, counting those "
+                     "already recorded with the same seed and settings."),
+    ] = 200,
     seed: Annotated[int, typer.Option(help="Study seed.")] = 1,
     scheduler: Annotated[
         str | None,
@@ -91,9 +95,11 @@ def study(
     """Simulation study: bias, relative RMSE and 95% coverage of each method, on Dask."""
     import sys
 
-    from darkfigure.study import SCENARIOS, summarise
-    from darkfigure.study.execution import dask_client, run_on_dask
-    from darkfigure.study.report import format_table, record
+    import pandas as pd
+
+    from darkfigure.study import SCENARIOS
+    from darkfigure.study.execution import dask_client, run_study
+    from darkfigure.study.report import RESULTS_DIR, format_table, record
     from estimation.registry import available
 
     if list_scenarios:
@@ -116,14 +122,18 @@ def study(
     with dask_client(scheduler, workers) as client:
         typer.echo(f"Dask: {len(client.scheduler_info().get('workers', {}))} worker(s) at "
                    f"{client.scheduler.address}")
-        for name in names:
-            scen = SCENARIOS[name]
-            typer.echo(f"\n== {name}: {scen.describe()}")
-            rows = run_on_dask(client, name, methods, reps, seed, settings)
-            summary = summarise(rows)
-            csv_path, md_path = record(summary, scen, seed, command, out_dir)
-            typer.echo(format_table(summary))
-            typer.echo(f"Recorded in {md_path} and {csv_path.name}")
+        try:
+            # Resumable: runs only replicates not yet in study_reps/, appended as they finish.
+            run_study(client, names, methods, reps, seed, out_dir or RESULTS_DIR, settings,
+                      progress=lambda s, done, total: typer.echo(f"{s}: {done}/{total}"))
+        finally:
+            for name in names:
+                scen = SCENARIOS[name]
+                csv_path, md_path = record(scen, command, out_dir)
+                typer.echo(f"\n== {name}: {scen.describe()}")
+                table = pd.read_csv(csv_path)
+                typer.echo(format_table(table[table["method"].isin(methods)]))
+                typer.echo(f"Recorded in {md_path} and {csv_path.name}")
 
 
 @app.command()
