@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from darkfigure.cli import main
-from darkfigure.study import SCENARIOS, LatentClass, Scenario, summarise
+from darkfigure.study import SCENARIOS, LatentClass, Scenario, store, summarise
 from darkfigure.study.execution import dask_client, run_on_dask, run_serial
-from darkfigure.study.report import record
+from darkfigure.study.report import SUMMARY_ONLY, record
 
 
 @pytest.mark.parametrize("name", list(SCENARIOS))
@@ -90,17 +90,24 @@ def test_dask_gives_the_same_rows_as_a_serial_run():
     pd.testing.assert_frame_equal(pd.DataFrame(serial)[keep], pd.DataFrame(dask)[keep])
 
 
-def test_record_merges_methods_and_writes_markdown(tmp_path):
+def test_record_keeps_summary_only_rows_and_rebuilds_the_others(tmp_path):
+    """A summary-only row (a study that kept no replicates, as before study_reps/)
+    stays as it was; methods with replicates are summarised from all of them."""
     scen = SCENARIOS["independent"]
-    first = summarise(run_serial("independent", ["independence", "Mt"], 3, seed=1))
-    record(first, scen, 1, "darkfigure study ...", tmp_path)
-    second = summarise(run_serial("independent", ["Mt"], 5, seed=2))
-    csv_path, md_path = record(second, scen, 2, "darkfigure study --method Mt", tmp_path)
+    legacy = summarise(run_serial("independent", ["Mt"], 3, seed=1))
+    record(scen, "darkfigure study ...", tmp_path, summary=legacy, seed=1)
+    rows = run_serial("independent", ["independence"], 4, seed=2)
+    store.append(tmp_path, rows, 2, store.settings_key(None), "abc1234")
+    csv_path, md_path = record(scen, "darkfigure study --method independence", tmp_path)
     table = pd.read_csv(csv_path).set_index("method")
-    assert table.loc["independence", "reps"] == 3 and table.loc["Mt", "reps"] == 5
+    assert table.loc["Mt", "reps"] == 3 and table.loc["Mt", "settings"] == SUMMARY_ONLY
+    assert table.loc["independence", "reps"] == 4
+    assert table.loc["independence", "code"] == "abc1234"
+    assert table.loc["independence", "bias"] == pytest.approx(
+        summarise(rows).iloc[0]["bias"], rel=1e-12)
     text = md_path.read_text()
-    assert "| independence | 3 |" in text and "| Mt | 5 |" in text
-    assert scen.describe() in text
+    assert "| Mt | 3 |" in text and "| independence | 4 |" in text
+    assert scen.describe() in text and "summary only" in text
 
 
 def test_cli_lists_scenarios_and_refuses_unknown_ones(capsys):
