@@ -249,7 +249,8 @@ def estimate_years(
                     rows.append(_row(year, res, truth))
             saved = save_run(settings, results, tables, actor=ACTOR, period=str(year),
                              stratify_by=by, note=NOTE, linkage_run_id=outcome.linkage_run_id)
-            publish_run(settings, saved.run_id, actor=ACTOR, note=NOTE)
+            publish_run(settings, saved.run_id, actor=ACTOR, note=NOTE,
+                        headline=results[0].method)
             runs[str(year)][by or "all"] = saved.run_id
         echo(f"  {year}: estimated and published (runs {runs[str(year)]})")
     return runs, pd.DataFrame(rows)

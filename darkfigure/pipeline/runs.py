@@ -91,6 +91,7 @@ def save_run(
     stratify_by: str | None = None,
     note: str | None = None,
     linkage_run_id: int | None = None,
+    headline: str | None = None,
 ) -> SavedRun:
     """Save estimates and their capture tables as a draft estimate run.
 
@@ -110,11 +111,15 @@ def save_run(
         Free text.
     linkage_run_id
         The linkage run the tables came from, if from the warehouse.
+    headline
+        The method whose whole-population estimate is the run's headline,
+        stored as ``settings["headline"]`` (default: the first result's method).
 
     Raises
     ------
     ValueError
-        No results, or a result whose data hash matches none of ``tables``.
+        No results, a result whose data hash matches none of ``tables``, or a
+        headline method that is not among the results.
     """
     if not results:
         raise ValueError("an estimate run needs at least one result")
@@ -128,6 +133,10 @@ def save_run(
     first = results[0].provenance
     methods = list(dict.fromkeys(r.method for r in results))
     digest = data_hash(list(by_hash.values()))
+    headline = headline or methods[0]
+    if headline not in methods:
+        raise ValueError(f"the headline method {headline!r} is not among the run's methods "
+                         f"({', '.join(methods)})")
     run = {
         "created_at": pd.Timestamp.now(tz="UTC").to_pydatetime(),
         "created_by": actor,
@@ -138,7 +147,9 @@ def save_run(
         "note": note,
         "data_hash": digest,
         "linkage_run_id": linkage_run_id,
-        "settings": {r.method: dict(r.provenance.settings) for r in results},
+        # "headline" beside the methods' own settings: readers need not guess it.
+        "settings": {"headline": headline,
+                     **{r.method: dict(r.provenance.settings) for r in results}},
         "seed": first.seed,
         "versions": package_versions(),
     }
@@ -201,13 +212,18 @@ def _save_draws(res: EstimateResult, run_dir: Path, label: str) -> str | None:
     return None
 
 
-def publish_run(settings: Settings, run_id: int, *, actor: str, note: str | None = None) -> dict:
+def publish_run(settings: Settings, run_id: int, *, actor: str, note: str | None = None,
+                headline: str | None = None) -> dict:
     """Publish a draft run (policymakers see only published runs).
+
+    The run's headline method is recorded in ``settings["headline"]``: the one
+    given, else the one chosen when the run was saved, else (a run saved before
+    headlines were recorded) its first method.
 
     Raises
     ------
     UserError
-        Unknown run, or a run already published.
+        Unknown run, a run already published, or a headline method the run lacks.
     """
     with connect(settings.warehouse_path) as con:
         require_current(con)
@@ -217,12 +233,26 @@ def publish_run(settings: Settings, run_id: int, *, actor: str, note: str | None
                 raise UserError(f"no estimate run {run_id}; see `darkfigure runs`")
             if run["status"] == "published":
                 raise UserError(f"estimate run {run_id} is already published")
+            chosen = _headline(run, headline)
             store.publish_run(con, run_id, actor, note)
-            store.audit(con, actor, "run.publish", f"estimate_run:{run_id}", {"note": note})
+            con.execute("UPDATE estimate_runs SET settings = ? WHERE run_id = ?",
+                        [to_json({**(run["settings"] or {}), "headline": chosen}), run_id])
+            store.audit(con, actor, "run.publish", f"estimate_run:{run_id}",
+                        {"note": note, "headline": chosen})
             published = queries.estimate_run(con, run_id)
     log_event(settings, "run.publish", run_id=run_id)
     assert published is not None
     return published
+
+
+def _headline(run: dict, asked: str | None) -> str:
+    """The headline method a run is published with (see :func:`publish_run`)."""
+    methods = [str(m) for m in run["methods"]]
+    chosen = asked or (run["settings"] or {}).get("headline") or methods[0]
+    if chosen not in methods:
+        raise UserError(f"estimate run {run['run_id']} has no {chosen} estimate; its methods "
+                        f"are {', '.join(methods)}")
+    return str(chosen)
 
 
 def list_runs(settings: Settings, *, status: str | None = None) -> pd.DataFrame:
