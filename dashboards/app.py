@@ -1,7 +1,7 @@
 """darkfigure dashboard: ``streamlit run dashboards/app.py`` (or ``darkfigure dashboard``).
 
 The entry page checks the sign-in, then offers the pages of the user's role.
-Access is enforced again in :mod:`dashboards.data_access` for every read.
+Access is enforced again in :mod:`dashboards.data` for every read.
 """
 
 from __future__ import annotations

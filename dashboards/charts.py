@@ -11,7 +11,6 @@ from typing import TypeVar
 import altair as alt
 import numpy as np
 import pandas as pd
-import vl_convert
 
 #: House colours: estimate (navy), its interval (light blue), recorded (grey).
 ESTIMATE = "#1d3557"
@@ -264,4 +263,6 @@ def to_png(chart: Chart, *, scale: float = 2.0) -> bytes:
     # A container width has no meaning off screen: give the PNG a fixed width.
     if spec.get("width") == "container":
         spec["width"] = 720
+    import vl_convert  # only when a PNG is asked for
+
     return bytes(vl_convert.vegalite_to_png(spec, scale=scale))

@@ -1,7 +1,7 @@
 """Pure shaping of warehouse rows into the figures the pages show.
 
-No DuckDB and no Streamlit here: :mod:`dashboards.data_access` reads, these
-functions turn rows into headlines, trends, grids and matrices.
+No DuckDB and no Streamlit here: :mod:`dashboards.data` reads, these
+functions turn rows into headlines, grids and matrices.
 """
 
 from __future__ import annotations
@@ -10,11 +10,13 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from estimation.capture_table import CaptureTable
+if TYPE_CHECKING:  # estimation imports pandas and SciPy: not on the policymaker's path
+    from estimation.capture_table import CaptureTable
 
 #: Labels of an unstratified (whole-population) row in ``estimates.stratum``.
 WHOLE = ("", "all", "total")
@@ -83,43 +85,6 @@ def _round_ratio(k: float) -> str:
     if k >= 10:
         return f"{k:,.0f}"
     return f"{k:.1f}".rstrip("0").rstrip(".") if k < 3 else f"{k:.0f}"
-
-
-def trend_rows(runs: pd.DataFrame, estimates: pd.DataFrame) -> pd.DataFrame:
-    """The headline estimate of the newest unstratified run of each year.
-
-    Parameters
-    ----------
-    runs
-        ``run_id, period, stratify_by, methods, settings, created_at``, published only.
-    estimates
-        ``run_id, stratum, method, observed, estimate, lower, upper, level``.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``period, estimate, lower, upper, observed, level, method, run_id``, by period.
-    """
-    cols = ["period", "estimate", "lower", "upper", "observed", "level", "method", "run_id"]
-    if runs.empty:
-        return pd.DataFrame(columns=cols)
-    whole = runs[runs["stratify_by"].isna() & runs["period"].astype(str).str.fullmatch(r"\d{4}")]
-    newest = whole.sort_values("run_id").groupby("period").tail(1)
-    rows = []
-    for run in newest.to_dict("records"):
-        method = headline_method(list(run["methods"]), run["settings"])
-        pick = estimates[
-            (estimates["run_id"] == run["run_id"])
-            & (estimates["method"] == method)
-            & estimates["stratum"].map(lambda s: parse_stratum(s) is None)
-        ]
-        if pick.empty:
-            continue
-        row = pick.iloc[0]
-        rows.append({"period": str(run["period"]), "estimate": row["estimate"],
-                     "lower": row["lower"], "upper": row["upper"], "observed": row["observed"],
-                     "level": row["level"], "method": method, "run_id": int(run["run_id"])})
-    return pd.DataFrame(rows, columns=cols).sort_values("period").reset_index(drop=True)
 
 
 def strata_rows(estimates: pd.DataFrame, method: str) -> pd.DataFrame:

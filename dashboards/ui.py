@@ -1,23 +1,20 @@
-"""Pieces every page shares: the signed-in user, navigation, downloads, provenance.
+"""Pieces every page shares: the signed-in user, navigation, house style.
 
-Pages call these so that they read like a description of the screen.
+Kept light (Streamlit only): the sign-in page runs this and nothing heavier, so
+a cold server shows the form before pandas, Altair or DuckDB are loaded.
+Figures are shown by :mod:`dashboards.show`.
 """
 
 from __future__ import annotations
 
-import math
 import time
-from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import altair as alt
-import pandas as pd
 import streamlit as st
 
-from darkfigure.auth import User
-from darkfigure.disclosure import SUPPRESSED_MARK
-from dashboards import charts
-from dashboards import data_access as da
+if TYPE_CHECKING:
+    from darkfigure.auth import User
 
 # Not "pages/": Streamlit would treat a pages/ folder beside app.py as its old
 # multipage mode, in which a page script can run without app.py's sign-in check.
@@ -91,7 +88,9 @@ def current_user() -> User | None:
         return None
     checked = st.session_state.get(CHECKED)
     if checked and checked[0] == token and time.monotonic() - checked[2] < RECHECK_SECONDS:
-        return checked[1]
+        return checked[1]  # type: ignore[no-any-return]
+    from dashboards import data as da  # not needed before anyone has signed in
+
     user = da.session_user(token)
     if user is None:
         st.session_state.pop(TOKEN, None)
@@ -110,6 +109,8 @@ def signed_in(user: User, token: str) -> None:
 
 def user() -> User:
     """The signed-in user; pages run only after app.py has checked there is one."""
+    from darkfigure.auth import User
+
     found = st.session_state.get("user")
     if not isinstance(found, User):
         st.error("Please sign in.")
@@ -123,70 +124,9 @@ def sidebar(user: User) -> None:
         st.markdown(f"**{user.label}**  \n{ROLE_NAMES[user.role]}"
                     + (f" · {user.org_code}" if user.org_code else ""))
         if st.button("Sign out", icon=":material/logout:", key="sign_out"):
+            from dashboards import data as da
+
             da.sign_out(st.session_state.pop(TOKEN, None))
             st.session_state.pop(CHECKED, None)
             st.session_state.pop("user", None)
             st.rerun()
-
-
-def about(n: float) -> str:
-    """A rounded figure for prose: three significant figures (``11,300``)."""
-    if n is None or not math.isfinite(n):
-        return SUPPRESSED_MARK
-    if n < 1000:
-        return f"{n:,.0f}"
-    digits = int(math.floor(math.log10(abs(n)))) - 2
-    return f"{round(n, -digits):,.0f}"
-
-
-def count(n: float) -> str:
-    """A count of people, exact (or the withheld mark)."""
-    return f"{n:,.0f}" if n is not None and math.isfinite(n) else SUPPRESSED_MARK
-
-
-def ratio(k: float) -> str:
-    """Hidden victims per recorded one, to one decimal (or the withheld mark)."""
-    return f"{k:.1f}" if math.isfinite(k) else SUPPRESSED_MARK
-
-
-def downloads(name: str, frame: pd.DataFrame, chart: charts.Chart | None,
-              provenance: str) -> None:
-    """CSV and PNG downloads of a figure, each carrying its provenance."""
-    csv = f"# {provenance}\n" + frame.to_csv(index=False)
-    cols = st.columns([1, 1, 4])
-    cols[0].download_button("CSV", csv.encode("utf-8"), file_name=f"{name}.csv",
-                            mime="text/csv", icon=":material/download:", key=f"csv_{name}",
-                            on_click="ignore")
-    if chart is not None:
-        cols[1].download_button(
-            "PNG", _png(chart, provenance), file_name=f"{name}.png", mime="image/png",
-            icon=":material/image:", key=f"png_{name}", on_click="ignore",
-        )
-    cols[2].markdown(f"<div class='df-prov'>{provenance}</div>", unsafe_allow_html=True)
-
-
-def _png(chart: charts.Chart, provenance: str) -> Callable[[], bytes]:
-    # Rendered only when the button is pressed: PNG export takes a few hundred ms.
-    def render() -> bytes:
-        captioned = chart.properties(title=alt.TitleParams(
-            "", subtitle=[provenance], anchor="start", orient="bottom", subtitleFontSize=10,
-            subtitleColor="#6c757d"))
-        return charts.to_png(captioned)
-    return render
-
-
-def provenance_line(run_id: int, method: str, data_hash: str, published_at: str,
-                    period: str) -> str:
-    """One line naming the run a figure comes from and its data vintage."""
-    return (f"darkfigure estimate run {run_id} ({period}), method {method}, "
-            f"published {published_at} UTC, data {data_hash[:12]}")
-
-
-def table(frame: pd.DataFrame) -> None:
-    """A read-only table with withheld figures shown as the withheld mark."""
-    shown = frame.copy()
-    for col in shown.columns:
-        if str(shown[col].dtype) in ("Float64", "Int64"):
-            shown[col] = shown[col].map(
-                lambda v: SUPPRESSED_MARK if pd.isna(v) else f"{float(v):,.0f}")
-    st.dataframe(shown, hide_index=True, width="stretch")

@@ -3,8 +3,8 @@
 import streamlit as st
 
 from darkfigure.disclosure import SUPPRESSED_MARK
-from dashboards import charts, figures, ui
-from dashboards import data_access as da
+from dashboards import charts, figures, show, ui
+from dashboards import data as da
 
 user = ui.user()
 st.title("Breakdowns")
@@ -25,12 +25,12 @@ st.altair_chart(chart, width="stretch")
 st.caption("Dot: estimated victims. Bar: the interval. Tick: victims recorded. "
            + ("A person can suffer several types of exploitation, so these do not add up "
               "to the total. " if by == "exploitation" else ""))
-ui.table(rows[["stratum", "observed", "estimate", "lower", "upper"]].rename(columns={
+show.table(rows[["stratum", "observed", "estimate", "lower", "upper"]].rename(columns={
     "stratum": label, "observed": "Recorded", "estimate": "Estimated",
     "lower": "Interval from", "upper": "to"}))
 if bool(rows["suppressed"].any()):
     st.caption(f"{SUPPRESSED_MARK} withheld: fewer than {da.disclosure_threshold()} recorded "
                "victims, or a figure that would let a withheld one be worked out.")
-provenance = ui.provenance_line(run["run_id"], run["method"], run["data_hash"],
+provenance = show.provenance_line(run["run_id"], run["method"], run["data_hash"],
                                 run["published_at"], run["period"])
-ui.downloads(f"breakdown_{by}", rows.drop(columns=["suppressed"]), chart, provenance)
+show.downloads(f"breakdown_{by}", rows.drop(columns=["suppressed"]), chart, provenance)

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from dashboards import charts, ui
-from dashboards import data_access as da
+from dashboards import data as da
 
 user = ui.user()
 st.title("Data status")

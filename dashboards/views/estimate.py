@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboards import charts, figures, runner, ui
-from dashboards import data_access as da
+from dashboards import data as da
 from estimation.registry import Settings, available
 
 user = ui.user()
@@ -96,7 +96,7 @@ if save and batch.results:
     with st.spinner("Saving..."):
         saved = da.save_run(user, runner.headline_first(batch.results, headline),
                             list(outcome.tables.tables), period=held["period"], by=held["by"],
-                            note=note, linkage_run_id=outcome.linkage_run_id)
+                            note=note, linkage_run_id=outcome.linkage_run_id, headline=headline)
         st.success(saved.message())
         if publish:
             da.publish_run(user, saved.run_id, note)

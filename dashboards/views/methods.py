@@ -3,8 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from dashboards import charts, notes, ui
-from dashboards import data_access as da
+from dashboards import charts, notes, show, ui
+from dashboards import data as da
 
 user = ui.user()
 st.title("How sure are we?")
@@ -17,7 +17,7 @@ rows = da.method_comparison(user, headline.run_id)
 low, high = rows["estimate"].min(), rows["estimate"].max()
 st.markdown(
     f"The {headline.period} estimate was made with **{len(rows)} methods** on the same data. "
-    f"They range from **{ui.about(low)}** to **{ui.about(high)}**. "
+    f"They range from **{show.about(low)}** to **{show.about(high)}**. "
     "Each method's interval shows the uncertainty from chance; the spread between methods "
     "shows the uncertainty from the assumptions, which is often larger."
 )
@@ -38,9 +38,9 @@ st.dataframe(table, hide_index=True, width="stretch",
              column_config={"Estimated": st.column_config.NumberColumn(format="localized"),
                             "Interval from": st.column_config.NumberColumn(format="localized"),
                             "to": st.column_config.NumberColumn(format="localized")})
-provenance = ui.provenance_line(headline.run_id, headline.method, headline.data_hash,
+provenance = show.provenance_line(headline.run_id, headline.method, headline.data_hash,
                                 headline.published_at, headline.period)
-ui.downloads("methods", rows.drop(columns=["warnings"]), chart, provenance)
+show.downloads("methods", rows.drop(columns=["warnings"]), chart, provenance)
 left, right = st.columns(2)
 left.markdown("**What each method assumes**\n\n" + "\n".join(
     f"- **{m}**: {notes.method_note(m)}" for m in rows["method"]))

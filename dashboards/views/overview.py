@@ -5,8 +5,8 @@ import math
 import pandas as pd
 import streamlit as st
 
-from dashboards import charts, ui
-from dashboards import data_access as da
+from dashboards import charts, show, ui
+from dashboards import data as da
 
 user = ui.user()
 headline = da.headline(user)
@@ -20,9 +20,9 @@ pct = f"{headline.level:.0%}"
 st.markdown(
     f"""<div class="df-headline">
       <div class="sub">Estimated victims in {headline.period}</div>
-      <div class="big">about {ui.about(headline.estimate)}</div>
-      <div class="sub">{pct} interval {ui.about(headline.lower)} to {ui.about(headline.upper)}
-      &nbsp;·&nbsp; {ui.count(headline.observed)} recorded by at least one agency</div>
+      <div class="big">about {show.about(headline.estimate)}</div>
+      <div class="sub">{pct} interval {show.about(headline.lower)} to {show.about(headline.upper)}
+      &nbsp;·&nbsp; {show.count(headline.observed)} recorded by at least one agency</div>
     </div>""",
     unsafe_allow_html=True,
 )
@@ -31,7 +31,7 @@ left, right = st.columns([1, 2])
 with left:
     st.markdown(
         f"""<div class="df-card"><div class="label">Hidden for every recorded victim</div>
-        <div class="big">{ui.ratio(headline.hidden_per_recorded)}</div>
+        <div class="big">{show.ratio(headline.hidden_per_recorded)}</div>
         <div>{headline.sentence()}</div></div>""",
         unsafe_allow_html=True,
     )
@@ -47,9 +47,9 @@ with right:
                "on none. Only the recorded part is a count; the rest is estimated from how "
                "often the same people appear on several lists.")
 
-provenance = ui.provenance_line(headline.run_id, headline.method, headline.data_hash,
+provenance = show.provenance_line(headline.run_id, headline.method, headline.data_hash,
                                 headline.published_at, headline.period)
-ui.downloads("headline", pd.DataFrame([{
+show.downloads("headline", pd.DataFrame([{
     "period": headline.period, "estimate": headline.estimate,
     "lower": headline.lower, "upper": headline.upper,
     "level": headline.level, "recorded": headline.observed,
@@ -61,7 +61,7 @@ chart = charts.trend_chart(trend, level=headline.level)
 st.altair_chart(chart, width="stretch")
 st.caption(f"Shaded: the {pct} interval of the estimate. Dashed: victims recorded by at least "
            "one agency. Each year comes from its newest published run.")
-ui.downloads("trend", trend, chart, provenance)
+show.downloads("trend", trend, chart, provenance)
 
 with st.expander("Where these figures come from"):
     st.markdown(

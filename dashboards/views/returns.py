@@ -4,7 +4,7 @@ from datetime import date
 
 import streamlit as st
 
-from dashboards import data_access as da
+from dashboards import data as da
 from dashboards import figures, ui
 
 user = ui.user()

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboards import data_access as da
+from dashboards import data as da
 from dashboards import ui
 
 user = ui.user()

@@ -1,10 +1,12 @@
-"""Sign in."""
+"""Sign in.
+
+Nothing heavy is imported until the form is submitted: on a cold server the
+form appears while the warm-up (:mod:`dashboards.warm`) loads the rest.
+"""
 
 import streamlit as st
 
-from darkfigure.auth import AuthError
 from darkfigure.errors import UserError
-from dashboards import data_access as da
 from dashboards import ui
 
 left, middle, right = st.columns([1, 1.3, 1])
@@ -21,11 +23,11 @@ with middle:
                                  placeholder="your password")
         submitted = st.form_submit_button("Sign in", type="primary", width="stretch")
     if submitted:
+        from dashboards import data as da
+
         try:
             user, token = da.sign_in(username, password)
-        except AuthError as err:
-            st.error(str(err))
-        except UserError as err:
+        except UserError as err:  # a refused sign-in (AuthError) or a missing warehouse
             st.error(str(err))
         else:
             ui.signed_in(user, token)

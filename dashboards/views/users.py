@@ -3,7 +3,7 @@
 import streamlit as st
 
 from darkfigure.auth import ROLES
-from dashboards import data_access as da
+from dashboards import data as da
 from dashboards import ui
 
 user = ui.user()

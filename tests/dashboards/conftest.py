@@ -67,7 +67,7 @@ def signed_in():
     """``signed_in(username)``: an AppTest of the app with that user's session open."""
     from streamlit.testing.v1 import AppTest
 
-    from dashboards import data_access as da
+    from dashboards import data as da
     from dashboards import ui
 
     def make(username: str) -> AppTest:

@@ -25,21 +25,6 @@ def test_headline_method_is_the_first_unless_named():
     assert figures.headline_method(["stepwise", "bic"], {"headline": "bic"}) == "bic"
 
 
-def test_trend_rows_take_the_newest_unstratified_run_per_year():
-    runs = pd.DataFrame({
-        "run_id": [1, 2, 3, 4], "period": ["2023", "2023", "2024", "2024Q1"],
-        "stratify_by": [None, None, None, None], "methods": [["Mt"], ["Mt"], ["Mt"], ["Mt"]],
-        "settings": [{}, {}, {}, {}],
-    })
-    est = pd.DataFrame({
-        "run_id": [1, 2, 3, 4], "stratum": "all", "method": "Mt", "observed": [10, 20, 30, 5],
-        "estimate": [100.0, 200.0, 300.0, 50.0], "lower": 1.0, "upper": 1000.0, "level": 0.95,
-    })
-    rows = figures.trend_rows(runs, est)
-    assert rows["period"].tolist() == ["2023", "2024"]
-    assert rows["estimate"].tolist() == [200.0, 300.0]
-
-
 def test_status_grid_marks_missing_quarantined_and_warnings():
     subs = pd.DataFrame({
         "org_code": ["A", "A", "B", "B"], "quarter": ["2024Q1", "2024Q2", "2024Q1", "2024Q1"],

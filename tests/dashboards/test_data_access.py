@@ -1,4 +1,4 @@
-"""Access rules of the data-access layer (dashboards.data_access), role by role.
+"""Access rules of the data-access layer (dashboards.data), role by role.
 
 The pages only ask; these functions decide.  Every test here reads the fixture
 warehouse of warehouse_fixture.py through the same calls the pages make.
@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from darkfigure.auth import User
-from dashboards import data_access as da
-from dashboards.data_access import AccessDenied
+from dashboards import data as da
+from dashboards.data import AccessDenied
 
 AVON = User("avon", "force", "AVON-AND-SOMERSET")
 BEDS = User("beds", "force", "BEDFORDSHIRE")

@@ -157,7 +157,7 @@ def test_admin_adds_a_user(writable_warehouse, signed_in):
 
 
 def test_signing_out_and_ended_sessions_return_to_sign_in(warehouse, signed_in, monkeypatch):
-    from dashboards import data_access as da
+    from dashboards import data as da
 
     at = _ok(signed_in("ana").run())
     _ok(at.button(key="sign_out").click().run())
@@ -173,7 +173,7 @@ def test_signing_out_and_ended_sessions_return_to_sign_in(warehouse, signed_in, 
 
 
 def test_withheld_headline_renders_as_withheld(warehouse, signed_in, monkeypatch):
-    from dashboards import data_access as da
+    from dashboards import data as da
 
     monkeypatch.setenv(da.THRESHOLD_ENV, "3000")
     at = _ok(signed_in("polly").run())
