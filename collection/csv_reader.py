@@ -177,7 +177,8 @@ def pandas_grid(raw: bytes, sep: str, file_name: str) -> tuple[list[pa.ChunkedAr
                  if match else "its rows could not be split into cells")
         raise ReturnFileError(file_name, f"is not a well-formed CSV file: {where}.",
                               "Check for a stray comma or an unclosed quote (\") in that row, "
-                              "or send the .xlsx instead.") from None
+                              "or send the .xlsx instead.",
+                              row=int(match.group(2)) if match else None) from None
     except (pd.errors.EmptyDataError, UnicodeDecodeError, ValueError):
         raise ReturnFileError(file_name, "could not be read as a CSV file.",
                               SEND_TEMPLATE) from None

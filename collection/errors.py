@@ -20,12 +20,25 @@ class ReturnFileError(UserError):
         What is wrong.
     fix
         How to fix it.
+    rule
+        Which file-level rule it breaks (``file_readable``: not a CSV or XLSX
+        return that can be read; ``file_template``: not the template's columns),
+        the rule id of the report a quarantined file gets.
+    columns
+        The return's columns concerned (e.g. the missing required ones).
+    row
+        The file row concerned (e.g. the header row), if one.
     """
 
-    def __init__(self, file_name: str, problem: str, fix: str) -> None:
+    def __init__(self, file_name: str, problem: str, fix: str, *,
+                 rule: str = "file_readable", columns: tuple[str, ...] = (),
+                 row: int | None = None) -> None:
         self.file_name = file_name
         self.problem = problem
         self.fix = fix
+        self.rule = rule
+        self.columns = columns
+        self.row = row
         super().__init__(f"{file_name}: {problem} {fix}", exit_code=2)
 
 

@@ -106,8 +106,9 @@ def read_return(path: str | Path, *, name: str | None = None) -> RawReturn:
     Raises
     ------
     ReturnFileError
-        Empty or unreadable file, wrong encoding, not CSV/XLSX, header only,
-        missing required, unknown or duplicated columns, formula cells.
+        Empty or unreadable file, wrong encoding, not CSV/XLSX, missing
+        required, unknown or duplicated columns, formula cells.  A header
+        with no data rows is not an error: it is a nil return (no rows).
     """
     path = Path(path)
     file_name = name or path.name
@@ -228,7 +229,8 @@ def _to_frame(grid: list[pa.ChunkedArray], records: np.ndarray, file_name: str) 
                 raise ReturnFileError(
                     file_name, f"column {_column_letter(j)} has data but no header (row "
                                f"{header_row}).",
-                    "Put the field name in the header cell or delete the column.")
+                    "Put the field name in the header cell or delete the column.",
+                    rule="file_template", columns=(_column_letter(j),), row=header_row)
             continue
         key = re.sub(r"[^a-z0-9]+", "_", title.lower()).strip("_")
         canonical = _HEADER_ALIASES.get(key)
@@ -240,7 +242,9 @@ def _to_frame(grid: list[pa.ChunkedArray], records: np.ndarray, file_name: str) 
     if unknown:
         raise ReturnFileError(
             file_name, f"has columns that are not in the return: {', '.join(unknown)}.",
-            f"Delete or rename them; the columns are: {', '.join(FIELD_NAMES)}.")
+            f"Delete or rename them; the columns are: {', '.join(FIELD_NAMES)}.",
+            rule="file_template", row=header_row,
+            columns=tuple(t for j, t in enumerate(header) if t and j not in keep))
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         where = "; ".join(
@@ -248,17 +252,17 @@ def _to_frame(grid: list[pa.ChunkedArray], records: np.ndarray, file_name: str) 
             + ", ".join(_column_letter(j) for j, m in zip(keep, names, strict=True) if m == n)
             for n in dupes)
         raise ReturnFileError(file_name, f"has duplicated columns: {where}.",
-                              "Keep one column of each; delete the others.")
+                              "Keep one column of each; delete the others.",
+                              rule="file_template", columns=tuple(dupes), row=header_row)
     missing = [n for n in REQUIRED_FIELDS if n not in names]
     if missing:
         raise ReturnFileError(
             file_name, f"is missing required columns: {', '.join(missing)} (header is row "
                        f"{header_row}).",
-            "Add them (the template has every column), or check the header spelling.")
-    if len(at) == 0:
-        raise ReturnFileError(file_name, "has a header row but no data rows.",
-                              "Add one row per person encountered in the quarter, below the "
-                              "header.")
+            "Add them (the template has every column), or check the header spelling.",
+            rule="file_template", columns=tuple(missing), row=header_row)
+    # A header and no data rows is a nil return (nobody encountered this quarter): an
+    # empty frame, which validation accepts with a warning.
     data: dict[str, np.ndarray | pd.Series] = {ROW: records[at]}
     for name in FIELD_NAMES:
         if name in names:

@@ -65,7 +65,8 @@ def read_sheet(raw: bytes, file_name: str, sheet: str) -> tuple[pd.DataFrame, in
                         f"cell {where} of sheet '{ws.title}' holds a formula; formulas are not "
                         "accepted.",
                         "Replace formulas by their values (copy, then Paste Special > Values) "
-                        "and send it again.")
+                        "and send it again.",
+                        columns=(get_column_letter(cell.column),), row=cell.row)
                 texts.append(_cell_text(cell.value))
             row_no = next((c.row for c in cells if getattr(c, "row", None)), None)
             if not rows:

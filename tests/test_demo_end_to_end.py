@@ -46,7 +46,9 @@ def test_broken_files_are_kept_out_and_their_corrections_loaded(built):
     first_tries = subs[subs.index.str.contains("attempt1")]
     assert len(first_tries) >= 3
     assert (first_tries["status"] == first_tries["expected"]).all(), first_tries
-    assert set(first_tries["status"]) == {"quarantined", "refused"}
+    # Invalid rows and broken files (truncated workbook, old template) alike.
+    assert set(first_tries["status"]) == {"quarantined"}
+    assert first_tries["message"].str.contains("cannot be read as a return").sum() >= 2
     for path in first_tries.index:
         assert subs.loc[path.replace("_attempt1", ""), "status"] == "loaded"
     assert (subs.loc[~subs.index.str.contains("attempt1"), "status"] == "loaded").all()

@@ -88,7 +88,7 @@ class RuleContext:
                              "message": msgs})
 
     @staticmethod
-    def file_finding(column: str, value: str, message: str) -> pd.DataFrame:
+    def file_finding(column: str, value: str | None, message: str) -> pd.DataFrame:
         """A finding about the return as a whole (no row)."""
         return pd.DataFrame({"row": [None], "column": [column], "value": [value],
                              "message": [message]})
@@ -111,9 +111,9 @@ class Rule:
 
     @property
     def engine(self) -> str:
-        """``gx``, ``python`` or ``gx+python``."""
+        """``gx``, ``python``, ``gx+python``, or ``reader`` (found while reading the file)."""
         parts = [name for name, used in (("gx", self.expectations), ("python", self.check)) if used]
-        return "+".join(parts)
+        return "+".join(parts) or "reader"
 
 
 _REGISTRY: dict[str, Rule] = {}
@@ -165,6 +165,7 @@ def rules() -> list[Rule]:
     """All registered rules, in registration order."""
     import validation.domain_rules  # noqa: F401  (registers the rules)
     import validation.expectations  # noqa: F401
+    import validation.file_level  # noqa: F401
 
     return list(_REGISTRY.values())
 

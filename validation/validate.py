@@ -7,7 +7,8 @@ the domain rules, and returns a :class:`validation.report.ValidationReport`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
@@ -16,15 +17,25 @@ from collection.parse import RawReturn
 from collection.quarters import parse_quarter
 from collection.schema import SCHEMA_VERSION
 from validation.domain_rules import placeholder_mask
-from validation.expectations import run_expectations
+from validation.expectations import run_expectations_many
 from validation.normalise import normalise
 from validation.report import ValidationReport, issues_frame
-from validation.rules import RuleContext, rules
+from validation.rules import Rule, RuleContext, rules
 
 #: Columns of :func:`clean_records`.
 CLEAN_COLUMNS = ("row", "record_ref", "first_encountered", "given_name", "family_name",
                  "date_of_birth", "estimated_age", "sex", "nationality", "exploitation_types",
                  "age_group", "force_area", "nrm_referred")
+
+
+@dataclass(frozen=True)
+class ReturnToValidate:
+    """One return of a batch for :func:`validate_returns` (see :func:`validate_return`)."""
+
+    raw: RawReturn
+    org_code: str
+    quarter: str
+    known_refs: Iterable[str] | None = None
 
 
 def validate_return(
@@ -56,20 +67,55 @@ def validate_return(
     ValidationReport
         Errors quarantine the return; warnings let it load.
     """
+    return validate_returns([ReturnToValidate(raw, org_code, quarter, known_refs)],
+                            today=today)[0]
+
+
+def validate_returns(items: Sequence[ReturnToValidate], *, today: date | None = None
+                     ) -> list[ValidationReport]:
+    """Validate several returns, running the expectation suite once for them all.
+
+    Each return gets the report :func:`validate_return` would give it alone (its
+    own rows, record references unique within it, its own earlier references):
+    only the suite's run is shared, which saves its fixed cost per return.
+
+    Parameters
+    ----------
+    items
+        The returns, with what each is submitted for.
+    today
+        Date of validation (default: today).
+
+    Returns
+    -------
+    list of ValidationReport
+        In the order of ``items``.
+    """
+    contexts = [_context(item, today or date.today()) for item in items]
+    registry = {rule.id: rule for rule in rules()}
+    suite_found = run_expectations_many(contexts)
+    return [_report(ctx, item.raw, found, registry)
+            for ctx, item, found in zip(contexts, items, suite_found, strict=True)]
+
+
+def _context(item: ReturnToValidate, today: date) -> RuleContext:
     try:
-        q = parse_quarter(quarter)
+        q = parse_quarter(item.quarter)
     except ValueError:
         q = None
+    raw, refs = item.raw, item.known_refs
     typed, dates = normalise(raw.data)
-    ctx = RuleContext(
-        file_name=raw.file_name, data=raw.data, typed=typed, dates=dates, org_code=org_code,
-        quarter_text=quarter, quarter=q, stamp=dict(raw.stamp),
-        known_refs=(known_refs if isinstance(known_refs, set | frozenset)
-                    else frozenset(known_refs or ())),
-        today=today or date.today(),
+    return RuleContext(
+        file_name=raw.file_name, data=raw.data, typed=typed, dates=dates,
+        org_code=item.org_code, quarter_text=item.quarter, quarter=q, stamp=dict(raw.stamp),
+        known_refs=refs if isinstance(refs, set | frozenset) else frozenset(refs or ()),
+        today=today,
     )
-    registry = {rule.id: rule for rule in rules()}
-    parts = [run_expectations(ctx)]
+
+
+def _report(ctx: RuleContext, raw: RawReturn, suite_found: pd.DataFrame,
+            registry: dict[str, Rule]) -> ValidationReport:
+    parts = [suite_found]
     for rule in registry.values():
         if rule.check is None:
             continue
@@ -84,9 +130,10 @@ def validate_return(
     findings["severity"] = findings["rule"].map(lambda r: registry[r].severity)
     findings["fix"] = findings["rule"].map(lambda r: registry[r].fix)
     return ValidationReport(
-        file_name=raw.file_name, sha256=raw.sha256, org_code=org_code.strip().upper(),
-        quarter=str(q) if q else quarter, schema_version=SCHEMA_VERSION, n_rows=raw.n_rows,
-        frame=issues_frame(findings), _typed=typed,
+        file_name=raw.file_name, sha256=raw.sha256, org_code=ctx.org_code.strip().upper(),
+        quarter=str(ctx.quarter) if ctx.quarter else ctx.quarter_text,
+        schema_version=SCHEMA_VERSION, n_rows=raw.n_rows,
+        frame=issues_frame(findings), _typed=ctx.typed,
     )
 
 

@@ -1,7 +1,7 @@
 """``darkfigure demo``: a warehouse built from a synthetic nation through the real intake.
 
 The simulated returns go through :func:`~darkfigure.pipeline.intake.submit_return`
-one by one, as real ones do (broken first attempts are refused or quarantined,
+one by one, as real ones do (broken first attempts are quarantined with a report,
 their corrections loaded); then linkage, capture tables per year and age
 group, estimates by the fast registered methods, saved and published as
 estimate runs, and a sign-in per dashboard role.  The warehouse lives under

@@ -1,109 +1,103 @@
-"""Submitting a quarterly return: read, validate, quarantine or load.
+"""Submitting quarterly returns: read, validate, quarantine or load; one or many at a time.
 
-``submit_return`` is the one path by which a return enters the warehouse (CLI,
-dashboard upload and the demo simulator all call it):
+:func:`submit_return` (one file) and :func:`submit_returns` (a batch) are the
+paths by which returns enter the warehouse (CLI, dashboard upload, demo).  For
+each return:
 
-1. read the file (an unreadable file is a :class:`~darkfigure.errors.UserError`,
-   exit 2, and changes nothing);
-2. if it is byte-for-byte the live submission of that organisation and
-   quarter, do nothing and say so;
-3. validate it, passing the organisation's record refs from its other live
-   quarters;
-4. with errors: copy the file and its report to the quarantine directory and
-   record a ``quarantined`` submission with its issues; load nothing;
-5. otherwise: pseudonymise (identity fields become match keys, then are
-   dropped), archive the raw file under its SHA-256, and in ONE transaction
-   insert the submission, its records, match keys and warnings, mark the
-   previous version ``superseded`` and write the audit entry.
+1. the entry is checked: a missing file, an unknown organisation or a bad
+   quarter is not a return at all and is refused with nothing recorded (a
+   :class:`~darkfigure.errors.UserError`, exit 2, for one file; a
+   :class:`Refusal` in a batch, which goes on);
+2. its bytes are read once and hashed; if they are byte for byte the live
+   submission of that organisation and quarter, nothing changes (``duplicate``);
+3. a file that cannot be read as a return (not CSV/XLSX, wrong encoding, a
+   corrupt workbook, formula cells) or is not on the template (missing required
+   columns, unknown or duplicated ones) is quarantined with a one-error report
+   (rule ``file_readable`` or ``file_template``) and an audit entry;
+4. otherwise it is validated, passing the organisation's record references from
+   its other live quarters; with errors it is quarantined with its report;
+5. otherwise it is pseudonymised (identity fields become match keys and are
+   dropped), its raw file archived under its SHA-256, and in ONE transaction
+   its submission, records, match keys and warnings are inserted, the previous
+   version marked ``superseded`` and the audit entry written.  A header-only
+   file is a nil return: it loads with 0 records and a ``nil_return`` warning.
 
-The warehouse is only locked during the short write at the end; reading,
-validating and hashing happen before.
+A batch keeps every one of these decisions per return (each its own
+transaction, report and audit entry; one bad file never stops or half-loads
+another) and saves what is fixed per return: it holds one warehouse connection
+throughout (no open, close and checkpoint per file), and validates its returns
+in waves, the expectation suite running once per wave.  A wave holds at most
+one return per organisation, in batch order, so a return is validated against
+the record references of the same organisation's returns loaded before it, as
+if submitted one by one.  One return at a time locks the warehouse only while it
+is written; a batch holds the lock until it ends.
 """
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import duckdb
-import pandas as pd
-
-from collection.parse import read_return
+from collection.errors import ReturnFileError
+from collection.parse import read_return_bytes
 from collection.quarters import parse_quarter
-from collection.schema import IDENTITY_FIELDS, SCHEMA_VERSION
 from darkfigure.errors import UserError
-from darkfigure.pipeline import archive
-from darkfigure.pipeline.events import log_event
+from darkfigure.pipeline import intake_steps as steps
+from darkfigure.pipeline.intake_steps import (
+    Access,
+    HeldAccess,
+    Pending,
+    issue_frame,
+    load_submission,
+    record_frame,
+)
+from darkfigure.pipeline.outcome import (
+    DUPLICATE,
+    LOADED,
+    QUARANTINED,
+    REFUSED,
+    Refusal,
+    SubmissionOutcome,
+)
 from darkfigure.pipeline.setup import init_warehouse, require_current
 from darkfigure.settings import Settings
-from darkfigure.warehouse import connect, queries, store, transaction
+from darkfigure.warehouse import queries
 
-LOADED, QUARANTINED, DUPLICATE = "loaded", "quarantined", "duplicate"
+__all__ = [
+    "DUPLICATE", "LOADED", "QUARANTINED", "REFUSED", "Refusal", "ReturnEntry",
+    "SubmissionOutcome", "issue_frame", "load_submission", "record_frame", "submit_return",
+    "submit_returns",
+]
+
+#: Most bytes of return files validated in one wave (their frames are held together).
+WAVE_BYTES = 64 * 2**20
 
 
 @dataclass(frozen=True)
-class SubmissionOutcome:
-    """What happened to a submitted return.
+class ReturnEntry:
+    """One return of a batch: its file and what it is for.
 
     Attributes
     ----------
-    status
-        ``loaded``, ``quarantined`` or ``duplicate`` (identical to the live version).
-    submission_id
-        The new submission (the existing one for a duplicate).
-    org_code, quarter, file_name, sha256
-        What was submitted.
-    version
-        Version number for this organisation and quarter.
-    n_rows, n_errors, n_warnings
-        Data rows and validation findings.
-    superseded
-        The submission this one replaced, if any.
-    report_path
-        The validation report of a quarantined return.
-    archive_path
-        Where the raw file of a loaded return is archived.
+    path
+        The CSV or XLSX file.
+    org_code, quarter
+        The submitting organisation and the quarter it covers.
+    file_name
+        Name to record when ``path`` is a temporary copy (an upload).
     """
 
-    status: str
-    submission_id: int
+    path: Path
     org_code: str
     quarter: str
-    file_name: str
-    sha256: str
-    version: int
-    n_rows: int = 0
-    n_errors: int = 0
-    n_warnings: int = 0
-    superseded: int | None = None
-    report_path: Path | None = None
-    archive_path: Path | None = None
+    file_name: str | None = None
 
     @property
-    def exit_code(self) -> int:
-        """CLI exit code: 1 for a quarantined return, else 0."""
-        return 1 if self.status == QUARANTINED else 0
-
-    def message(self) -> str:
-        """One line for the user."""
-        what = f"{self.file_name} ({self.org_code} {self.quarter})"
-        if self.status == DUPLICATE:
-            return (
-                f"{what}: already loaded as submission {self.submission_id} "
-                f"(version {self.version}); nothing changed."
-            )
-        if self.status == QUARANTINED:
-            return (
-                f"{what}: quarantined with {self.n_errors} error(s) and "
-                f"{self.n_warnings} warning(s); nothing was loaded. "
-                f"Report: {self.report_path}"
-            )
-        replaced = f", superseding submission {self.superseded}" if self.superseded else ""
-        return (
-            f"{what}: loaded {self.n_rows} row(s) with {self.n_warnings} warning(s) as "
-            f"submission {self.submission_id} (version {self.version}){replaced}."
-        )
+    def name(self) -> str:
+        """The file name recorded and shown."""
+        return self.file_name or Path(self.path).name
 
 
 def submit_return(
@@ -135,241 +129,175 @@ def submit_return(
     Returns
     -------
     SubmissionOutcome
+        ``loaded``, ``quarantined`` (rows with errors, or a file that cannot be
+        read as a return) or ``duplicate``.
 
     Raises
     ------
     UserError
-        Unreadable file, unknown organisation or bad quarter (exit 2); warehouse busy (exit 3).
+        Missing file, unknown organisation or bad quarter (exit 2); warehouse busy (exit 3).
     """
-    org_code = org_code.strip().upper()
-    try:
-        quarter = str(parse_quarter(quarter))
-    except ValueError as err:
-        raise UserError(str(err)) from None
-    raw = read_return(path, name=file_name)
+    entry = ReturnEntry(Path(path), org_code, quarter, file_name)
     if not settings.warehouse_path.exists():
         init_warehouse(settings, actor=actor)
-    with connect(settings.warehouse_path, read_only=True) as con:
+    access = Access(settings)
+    with access.reading() as con:
         require_current(con)
-        org = queries.organisation(con, org_code)
-        live = queries.live_submission(con, org_code, quarter)
-        refs = queries.known_record_refs(con, org_code, quarter)
-    if org is None:
-        raise UserError(
-            f"organisation code '{org_code}' is not known to the warehouse; the codes are in "
-            "data/reference/organisations.csv (run `darkfigure init` after adding one)"
-        )
-    if live is not None and live["file_sha256"] == raw.sha256:
-        return _duplicate(settings, raw, live, actor)
-
-    from validation import clean_records, validate_return
-
-    report = validate_return(raw, org_code, quarter, known_refs=refs)
-    issues = issue_frame(report.to_frame())
-    n_errors = int((issues["severity"] == "error").sum())
-    n_warnings = int((issues["severity"] == "warning").sum())
-    data = archive.read_checked(Path(path), raw.sha256)
-    base = {
-        "org_code": org_code,
-        "quarter": quarter,
-        "file_name": raw.file_name,
-        "file_sha256": raw.sha256,
-        "file_format": raw.format,
-        "file_size": raw.size,
-        "schema_version": SCHEMA_VERSION,
-        "n_rows": raw.n_rows,
-        "n_errors": n_errors,
-        "n_warnings": n_warnings,
-        "submitted_by": actor,
-    }
-    if report.has_errors:
-        return _quarantine(settings, raw, data, report, issues, base, actor)
-
-    from collection.keys import load_key
-    from collection.pseudonymise import match_keys, strip_identity
-
-    clean = clean_records(raw, report)
-    keys = match_keys(clean, load_key(settings))
-    records = record_frame(strip_identity(clean))
-    stored = archive.archive_raw(settings.archive_dir, data, raw.sha256, raw.format)
-    warnings = issues[issues["severity"] != "error"]
-    with connect(settings.warehouse_path) as con:
-        outcome = load_submission(
-            con, base, org["list_code"], records, keys, warnings, stored, actor
-        )
-    log_event(
-        settings,
-        f"submit.{outcome.status}",
-        submission_id=outcome.submission_id,
-        org_code=org_code,
-        quarter=quarter,
-        sha256=raw.sha256,
-        n_rows=outcome.n_rows,
-        n_warnings=n_warnings,
-        superseded=outcome.superseded,
-    )
-    return outcome
+        pending = _check(con, 0, entry)
+    if isinstance(pending, Refusal):
+        raise UserError(pending.reason)
+    return _waves(access, [pending], actor)[0]
 
 
-def load_submission(
-    con: duckdb.DuckDBPyConnection,
-    base: dict[str, Any],
-    list_code: str,
-    records: pd.DataFrame,
-    keys: pd.DataFrame,
-    warnings: pd.DataFrame,
-    stored: Path,
+def submit_returns(
+    entries: Sequence[ReturnEntry],
+    *,
+    settings: Settings,
     actor: str,
-) -> SubmissionOutcome:
-    """Load a validated, pseudonymised return in one transaction.
+    on_outcome: Callable[[SubmissionOutcome | Refusal], None] | None = None,
+) -> list[SubmissionOutcome | Refusal]:
+    """Submit a batch of returns through one warehouse connection (module docstring).
 
     Parameters
     ----------
-    con
-        A write connection.
-    base
-        Submission columns (org, quarter, file, counts, actor).
-    list_code
-        The organisation's list.
-    records
-        Clean records without identity fields (:func:`record_frame`).
-    keys
-        Match keys ``row, key_type, key_hash``.
-    warnings
-        Issues to keep with the submission (:func:`issue_frame`).
-    stored
-        The archived raw file.
+    entries
+        The returns, in the order they would be submitted one by one (the
+        returns of one organisation and quarter keep this order: a correction
+        follows the attempt it corrects).
+    settings
+        The installation.
     actor
-        Who submitted it.
+        Who submitted them, for the audit trail.
+    on_outcome
+        Called with each outcome as soon as it is known (progress for the CLI).
+
+    Returns
+    -------
+    list
+        One :class:`SubmissionOutcome` or :class:`Refusal` per entry, in order.
+
+    Raises
+    ------
+    UserError
+        The warehouse is busy (exit 3) or needs ``darkfigure init``.
     """
-    org_code, quarter = base["org_code"], base["quarter"]
-    with transaction(con):
-        # Checked again under the write lock: another process may have loaded it meanwhile.
-        live = queries.live_submission(con, org_code, quarter)
-        if live is not None and live["file_sha256"] == base["file_sha256"]:
-            return SubmissionOutcome(
-                DUPLICATE, int(live["submission_id"]), org_code, quarter, base["file_name"],
-                base["file_sha256"], int(live["version"]), n_rows=int(live["n_rows"]),
-            )
-        version = queries.next_version(con, org_code, quarter)
-        row = {
-            **base,
-            "version": version,
-            "status": LOADED,
-            "archive_path": str(stored),
-            "submitted_at": pd.Timestamp.now(tz="UTC").to_pydatetime(),
-        }
-        submission_id = store.insert_submission(con, row)
-        if live is not None:
-            store.supersede(con, int(live["submission_id"]), submission_id)
-        store.insert_records(con, submission_id, org_code, list_code, quarter, records)
-        store.insert_match_keys(con, submission_id, keys)
-        store.insert_issues(con, submission_id, warnings)
-        store.audit(
-            con,
-            actor,
-            "submit.loaded",
-            f"submission:{submission_id}",
-            {
-                "org_code": org_code,
-                "quarter": quarter,
-                "version": version,
-                "sha256": base["file_sha256"],
-                "n_rows": len(records),
-                "n_keys": len(keys),
-                "n_warnings": base["n_warnings"],
-                "superseded": None if live is None else int(live["submission_id"]),
-            },
-        )
-    return SubmissionOutcome(
-        LOADED, submission_id, org_code, quarter, base["file_name"], base["file_sha256"],
-        version, n_rows=len(records), n_warnings=base["n_warnings"],
-        superseded=None if live is None else int(live["submission_id"]), archive_path=stored,
-    )
+    if not settings.warehouse_path.exists():
+        init_warehouse(settings, actor=actor)
+    results: list[SubmissionOutcome | Refusal | None] = [None] * len(entries)
+    with HeldAccess.held(settings) as access:
+        require_current(access.con)
+        pending: list[Pending] = []
+        for index, entry in enumerate(entries):
+            checked = _check(access.con, index, entry)
+            if isinstance(checked, Refusal):
+                results[index] = checked
+                if on_outcome:
+                    on_outcome(checked)
+            else:
+                pending.append(checked)
+        for item, outcome in zip(pending, _waves(access, pending, actor, on_outcome),
+                                 strict=True):
+            results[item.index] = outcome
+    return [r for r in results if r is not None]
 
 
-def _duplicate(settings: Settings, raw: Any, live: dict, actor: str) -> SubmissionOutcome:
-    outcome = SubmissionOutcome(
-        DUPLICATE, int(live["submission_id"]), str(live["org_code"]), str(live["quarter"]),
-        raw.file_name, raw.sha256, int(live["version"]), n_rows=int(live["n_rows"]),
-    )
-    with connect(settings.warehouse_path) as con, transaction(con):
-        store.audit(
-            con, actor, "submit.duplicate", f"submission:{outcome.submission_id}",
-            {"org_code": outcome.org_code, "quarter": outcome.quarter, "sha256": raw.sha256},
-        )
-    log_event(settings, "submit.duplicate", submission_id=outcome.submission_id,
-              org_code=outcome.org_code, quarter=outcome.quarter, sha256=raw.sha256)
-    return outcome
+def _check(con: object, index: int, entry: ReturnEntry) -> Pending | Refusal:
+    """Read an entry's file and check its organisation and quarter (nothing is written)."""
+    org_code = entry.org_code.strip().upper()
+    name = entry.name
+
+    def refuse(reason: str) -> Refusal:
+        return Refusal(name, org_code, entry.quarter, reason)
+
+    try:
+        quarter = str(parse_quarter(entry.quarter))
+    except ValueError as err:
+        return refuse(str(err))
+    try:
+        data = Path(entry.path).read_bytes()
+    except FileNotFoundError:
+        return refuse(f"{name}: the file does not exist. Check the path and the file name.")
+    except IsADirectoryError:
+        return refuse(f"{name}: is a folder, not a file. Give the path of the return file "
+                      "itself.")
+    except OSError as err:
+        return refuse(f"{name}: the file cannot be read ({err.strerror}). Check that it "
+                      "exists and that you may read it.")
+    org = queries.organisation(con, org_code)  # type: ignore[arg-type]
+    if org is None:
+        return refuse(f"organisation code '{org_code}' is not known to the warehouse; the "
+                      "codes are in data/reference/organisations.csv (run `darkfigure init` "
+                      "after adding one)")
+    return Pending(index, org_code, quarter, str(org["list_code"]), name, data,
+                   hashlib.sha256(data).hexdigest())
 
 
-def _quarantine(
-    settings: Settings,
-    raw: Any,
-    data: bytes,
-    report: Any,
-    issues: pd.DataFrame,
-    base: dict[str, Any],
-    actor: str,
-) -> SubmissionOutcome:
-    org_code, quarter = base["org_code"], base["quarter"]
-    report_path = archive.quarantine(
-        settings.quarantine_dir, data, file_name=raw.file_name, sha256=raw.sha256,
-        fmt=raw.format, org_code=org_code, quarter=quarter,
-        report_csv=report.to_frame().to_csv(index=False).encode("utf-8"),
-        report_text=report.to_text(),
-        meta={k: base[k] for k in ("n_rows", "n_errors", "n_warnings", "submitted_by")},
-    )
-    with connect(settings.warehouse_path) as con, transaction(con):
-        version = queries.next_version(con, org_code, quarter)
-        row = {
-            **base,
-            "version": version,
-            "status": QUARANTINED,
-            "archive_path": str(report_path.parent),
-            "submitted_at": pd.Timestamp.now(tz="UTC").to_pydatetime(),
-        }
-        submission_id = store.insert_submission(con, row)
-        store.insert_issues(con, submission_id, issues)
-        store.audit(
-            con, actor, "submit.quarantined", f"submission:{submission_id}",
-            {"org_code": org_code, "quarter": quarter, "sha256": raw.sha256,
-             "n_errors": base["n_errors"], "n_warnings": base["n_warnings"]},
-        )
-    log_event(settings, "submit.quarantined", submission_id=submission_id, org_code=org_code,
-              quarter=quarter, sha256=raw.sha256, n_errors=base["n_errors"])
-    return SubmissionOutcome(
-        QUARANTINED, submission_id, org_code, quarter, raw.file_name, raw.sha256, version,
-        n_rows=raw.n_rows, n_errors=base["n_errors"], n_warnings=base["n_warnings"],
-        report_path=report_path,
-    )
+def _wave_plan(pending: Sequence[Pending]) -> Iterator[list[Pending]]:
+    """Waves: the k-th return of each organisation, in batch order, split by size."""
+    by_org: dict[str, list[Pending]] = {}
+    for item in pending:
+        by_org.setdefault(item.org_code, []).append(item)
+    depth = max((len(v) for v in by_org.values()), default=0)
+    for k in range(depth):
+        wave = sorted((v[k] for v in by_org.values() if len(v) > k), key=lambda p: p.index)
+        part: list[Pending] = []
+        size = 0
+        for item in wave:
+            if part and size + len(item.data) > WAVE_BYTES:
+                yield part
+                part, size = [], 0
+            part.append(item)
+            size += len(item.data)
+        if part:
+            yield part
 
 
-def issue_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """Validation issues in the warehouse's columns, identity values redacted.
+def _waves(access: Access, pending: Sequence[Pending], actor: str,
+           on_outcome: Callable[[SubmissionOutcome | Refusal], None] | None = None
+           ) -> list[SubmissionOutcome]:
+    """Decide and apply each pending return, wave by wave; outcomes in ``pending`` order."""
+    from collection.keys import load_key
+    from validation import ReturnToValidate, file_report, validate_returns
 
-    The validator already redacts values of identity columns; redacting again
-    here means a change there can never put a name into the warehouse.
-    """
-    renamed = frame.rename(columns={"row": "row_number", "column": "column_name"})
-    out = pd.DataFrame(
-        {c: renamed[c] if c in renamed.columns else None for c in store.ISSUE_COLUMNS},
-        index=renamed.index,
-    )
-    identity = out["column_name"].isin(list(IDENTITY_FIELDS))
-    out.loc[identity, "value"] = None
-    out["severity"] = out["severity"].astype(str).str.lower()
-    return out.reset_index(drop=True)
+    keys: list[bytes] = []  # loaded at the first load (a quarantine needs no key)
+    done: dict[int, SubmissionOutcome] = {}
 
+    def finish(item: Pending, outcome: SubmissionOutcome) -> None:
+        done[item.index] = outcome
+        if on_outcome:
+            on_outcome(outcome)
 
-def record_frame(clean: pd.DataFrame) -> pd.DataFrame:
-    """Clean records (identity stripped) in the columns of :data:`store.RECORD_COLUMNS`.
-
-    ``row`` becomes ``row_number``; ``exploitation_types`` stays one
-    ``;``-joined string (split into a list by the database, in bulk).
-    """
-    leaked = [c for c in IDENTITY_FIELDS if c in clean.columns]
-    if leaked:
-        raise ValueError(f"identity columns {leaked} must be stripped before loading")
-    frame = clean.rename(columns={"row": "row_number"})
-    return pd.DataFrame({c: frame[c] if c in frame.columns else None for c in store.RECORD_COLUMNS})
+    for wave in _wave_plan(pending):
+        to_validate = []
+        with access.reading() as con:
+            lives = [queries.live_submission(con, p.org_code, p.quarter) for p in wave]
+        for item, live in zip(wave, lives, strict=True):
+            if live is not None and live["file_sha256"] == item.sha256:
+                finish(item, steps.duplicate(access, item, live, actor))
+                continue
+            try:
+                raw = read_return_bytes(item.data, item.file_name)
+            except ReturnFileError as err:
+                report = file_report(err, sha256=item.sha256, org_code=item.org_code,
+                                     quarter=item.quarter)
+                finish(item, steps.quarantine(access, item, report, fmt=item.file_format,
+                                              n_rows=0, actor=actor,
+                                              problem=f"{err.problem} {err.fix}"))
+                continue
+            to_validate.append((item, raw))
+        with access.reading() as con:
+            batch = [ReturnToValidate(raw, item.org_code, item.quarter,
+                                      queries.known_record_refs(con, item.org_code, item.quarter))
+                     for item, raw in to_validate]
+        reports = validate_returns(batch)
+        del batch
+        while to_validate:  # each return's frames are freed once it is done
+            (item, raw), report = to_validate.pop(0), reports.pop(0)
+            if report.has_errors:
+                finish(item, steps.quarantine(access, item, report, fmt=raw.format,
+                                              n_rows=raw.n_rows, actor=actor))
+            else:
+                keys = keys or [load_key(access.settings)]
+                finish(item, steps.load(access, item, raw, report, keys[0], actor))
+            del raw, report
+    return [done[item.index] for item in pending]

@@ -72,8 +72,8 @@ class NationConfig:
 
 @dataclass(frozen=True)
 class Nation:
-    """What :func:`simulate_nation` wrote (``rejected``: first attempts intake should refuse
-    or quarantine)."""
+    """What :func:`simulate_nation` wrote (``rejected``: first attempts intake should
+    quarantine)."""
 
     out: Path
     true_n: dict[int, int]

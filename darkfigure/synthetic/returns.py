@@ -4,9 +4,10 @@ Columns and their order come from :mod:`collection.schema`.  Most organisations
 send CSV, a few XLSX; some write dates as DD/MM/YYYY.  As in practice, some
 first attempts fail and are followed by a corrected resubmission: a return with
 invalid rows (intake quarantines it), and in the last quarter two broken files
-(a truncated workbook and a file on an old template, which intake refuses).
-``returns/manifest.csv`` lists every file in the order to submit them, with
-what intake should do with it (``expected``: loaded, quarantined or refused).
+(a truncated workbook and a file on an old template, which intake quarantines
+with a file-level report).  ``returns/manifest.csv`` lists every file in the
+order to submit them, with what intake should do with it (``expected``: loaded
+or quarantined).
 """
 
 from __future__ import annotations
@@ -127,7 +128,7 @@ def write_returns(
                 note = _write_broken(first_try, body[idx[~invalid]].tolist(),
                                      broken_for[(org.code, quarter)], fmt)
                 written.append(_entry(out, first_try, org, quarter, fmt, int((~invalid).sum()),
-                                      "refused", note))
+                                      "quarantined", note))
             elif invalid.any():
                 # The return with invalid rows is quarantined; a corrected one follows.
                 first_try = folder / f"{org.code}_{quarter}_attempt1.{fmt}"

@@ -97,8 +97,6 @@ def _error(path) -> ReturnFileError:
 @pytest.mark.parametrize(("content", "name", "phrase"), [
     (b"", "ret.csv", "empty"),
     (b"  \n\n", "ret.csv", "empty"),
-    (HEADER.encode() + b"\n", "ret.csv", "no data rows"),
-    (HEADER.encode() + b"\n,,,,\n\n", "ret.csv", "no data rows"),
     ((b"record_ref,given_name\nR1,Ana\n"), "ret.csv", "missing required columns"),
     ((HEADER + ",notes\n" + ROW + ",x\n").encode(), "ret.csv", "'notes' (column M)"),
     ((HEADER + ",sex\n" + ROW + ",male\n").encode(), "ret.csv", "sex in columns G, M"),
@@ -115,6 +113,26 @@ def test_unusable_files(tmp_path, content, name, phrase) -> None:
     err = _error(write(tmp_path, content, name))
     assert phrase in str(err)
     assert err.fix and err.exit_code == 2
+    # Which report rule a quarantined file gets: the template's columns, or readability.
+    template = any(w in phrase for w in ("missing required", "column M", "columns G"))
+    assert err.rule == ("file_template" if template else "file_readable")
+
+
+@pytest.mark.parametrize("content", [HEADER.encode() + b"\n",
+                                     HEADER.encode() + b"\n,,,,\n\n"])
+def test_header_only_is_a_nil_return(tmp_path, content) -> None:
+    """A header and no data rows reads as a return of no rows (validation warns)."""
+    raw = read_return(write(tmp_path, content, "nil.csv"))
+    assert raw.n_rows == 0 and list(raw.data.columns) == ["row", *FIELD_NAMES]
+
+
+def test_template_errors_name_columns_and_header_row(tmp_path) -> None:
+    """The columns a wrong template lacks (or has extra) and its header row go into the
+    file-level report of a quarantined file."""
+    err = _error(write(tmp_path, b"record_ref,given_name\nR1,Ana\n", "ret.csv"))
+    assert err.row == 1 and "sex" in err.columns and "record_ref" not in err.columns
+    err = _error(write(tmp_path, (HEADER + ",notes\n" + ROW + ",x\n").encode(), "ret.csv"))
+    assert err.columns == ("notes",) and err.row == 1
 
 
 def test_empty_workbook(tmp_path) -> None:
