@@ -129,7 +129,7 @@ def study(
         finally:
             for name in names:
                 scen = SCENARIOS[name]
-                csv_path, md_path = record(scen, command, out_dir)
+                csv_path, md_path = record(scen, command, out_dir, methods=methods)
                 typer.echo(f"\n== {name}: {scen.describe()}")
                 table = pd.read_csv(csv_path)
                 typer.echo(format_table(table[table["method"].isin(methods)]))

@@ -20,7 +20,7 @@ from darkfigure.study.scenarios import Scenario
 from darkfigure.study.simulation import SUMMARY_COLUMNS, summarise
 
 RESULTS_DIR = REPO_ROOT / "benchmarks" / "results"
-_EXTRA = ("seed", "settings", "code", "run_at")
+_EXTRA = ("seed", "settings", "code", "run_at", "command")
 #: ``settings`` of a row kept from a study that recorded no replicates.
 SUMMARY_ONLY = "summary only"
 _DIGITS = (("mean_N_hat", 0), ("bias", 0), ("rel_bias_pct", 1), ("rel_rmse_pct", 1),
@@ -59,6 +59,7 @@ def record(
     directory: Path | None = None,
     summary: pd.DataFrame | None = None,
     seed: int | None = None,
+    methods: list[str] | None = None,
 ) -> tuple[Path, Path]:
     """Rebuild the scenario's CSV and Markdown from its recorded replicates.
 
@@ -67,12 +68,15 @@ def record(
     scen
         The scenario.
     command
-        The command that reproduces the study (shown in the Markdown).
+        The command of this run, shown beside the methods it ran.
     directory
         Results directory (default ``benchmarks/results``).
     summary, seed
         A summary of replicates that were not kept (one row per method): it
         replaces those methods' rows, marked ``summary only``.
+    methods
+        The methods this run studied (default: every method of ``summary`` or
+        with replicates); the others keep the command recorded with them.
 
     Returns
     -------
@@ -84,13 +88,19 @@ def record(
     csv_path = directory / f"study_{scen.name}.csv"
     md_path = directory / f"study_{scen.name}.md"
     fresh = summary_from_replicates(directory, scen.name)
+    ran = set(methods) if methods is not None else set(fresh["method"]) | (
+        set(summary["method"]) if summary is not None else set())
     if summary is not None:
         loose = summary[~summary["method"].isin(fresh["method"])].assign(
             seed=seed, settings=SUMMARY_ONLY, code="",
             run_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M"))
         fresh = pd.concat([fresh, loose], ignore_index=True) if not fresh.empty else loose
+    previous: dict[str, str] = {}
     if csv_path.exists():
-        old = pd.read_csv(csv_path, dtype={"settings": str, "code": str})
+        old = pd.read_csv(csv_path, dtype={"settings": str, "code": str, "command": str})
+        if "command" not in old.columns:
+            old["command"] = _old_command(md_path)
+        previous = dict(zip(old["method"], old["command"].fillna(""), strict=True))
         old = old[~old["method"].isin(fresh["method"])].copy()
         if "settings" not in old.columns:
             old["settings"] = SUMMARY_ONLY
@@ -100,10 +110,20 @@ def record(
                 for c, r, f in zip(old["coverage_pct"], old["reps"], old["failed"], strict=True)]
         fresh = pd.concat([old, fresh], ignore_index=True) if not old.empty else fresh
     fresh = fresh.reindex(columns=list(SUMMARY_COLUMNS) + list(_EXTRA))
+    fresh["command"] = [command if m in ran else previous.get(m, "") for m in fresh["method"]]
     fresh = fresh.sort_values("method").reset_index(drop=True)
     fresh.to_csv(csv_path, index=False)
-    md_path.write_text(_markdown(fresh, scen, command), encoding="utf-8")
+    md_path.write_text(_markdown(fresh, scen), encoding="utf-8")
     return csv_path, md_path
+
+
+def _old_command(md_path: Path) -> str:
+    # Tables recorded before the CSV kept commands named one in the Markdown.
+    if md_path.exists():
+        for line in md_path.read_text(encoding="utf-8").splitlines():
+            if line.startswith("Reproduce: `"):
+                return line.split("`")[1]
+    return ""
 
 
 def _runs(table: pd.DataFrame) -> list[str]:
@@ -118,7 +138,15 @@ def _runs(table: pd.DataFrame) -> list[str]:
     return lines
 
 
-def _markdown(table: pd.DataFrame, scen: Scenario, command: str) -> str:
+def _reproduce(table: pd.DataFrame) -> list[str]:
+    lines = []
+    for command, g in table.groupby(table["command"].fillna(""), sort=False):
+        if command:
+            lines.append(f"- `{command}`: {', '.join(g['method'])}")
+    return lines
+
+
+def _markdown(table: pd.DataFrame, scen: Scenario) -> str:
     return "\n".join([
         f"# Simulation study: {scen.name}",
         "",
@@ -139,8 +167,10 @@ def _markdown(table: pd.DataFrame, scen: Scenario, command: str) -> str:
         "",
         *_runs(table),
         "",
-        f"Reproduce: `{command}` (adds the replicates not yet recorded in "
-        f"`benchmarks/results/study_reps/{scen.name}/`).",
+        "Reproduce (a command adds the replicates not yet recorded in "
+        f"`benchmarks/results/study_reps/{scen.name}/`, up to `--reps`):",
+        "",
+        *_reproduce(table),
         "",
     ])
 

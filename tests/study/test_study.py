@@ -108,6 +108,9 @@ def test_record_keeps_summary_only_rows_and_rebuilds_the_others(tmp_path):
     text = md_path.read_text()
     assert "| Mt | 3 |" in text and "| independence | 4 |" in text
     assert scen.describe() in text and "summary only" in text
+    # Each method's row names the command that made it.
+    assert "- `darkfigure study ...`: Mt" in text
+    assert "- `darkfigure study --method independence`: independence" in text
 
 
 def test_cli_lists_scenarios_and_refuses_unknown_ones(capsys):
