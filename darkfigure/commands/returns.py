@@ -1,4 +1,10 @@
-"""``darkfigure template``, ``validate`` and ``key init``: quarterly returns before submission."""
+"""Quarterly returns: ``template``, ``validate``, ``submit`` (one file or a batch) and ``key init``.
+
+Exit codes of ``submit``: 0 every return loaded (or already loaded); 1 a return
+was quarantined (its report says why); 2 an entry was refused (missing file,
+unknown organisation, bad quarter, a file name that does not say them) or bad
+arguments; 3 the warehouse is busy (another process is writing; try again).
+"""
 
 from __future__ import annotations
 
@@ -101,3 +107,86 @@ def key_init(
     made = init_key(target)
     typer.echo(f"Created key file {made} (readable by you only). Back it up somewhere safe: "
                "without it, new returns cannot be linked to earlier ones.")
+
+
+def _actor(actor: str | None) -> str:
+    import getpass
+
+    if actor:
+        return actor
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "cli"
+
+
+@app.command()
+def submit(
+    files: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Return files (CSV or XLSX), or folders of them.", show_default=False),
+    ] = None,
+    org: Annotated[str | None, typer.Option("--org", help="Organisation code (one file).")] = None,
+    quarter: Annotated[
+        str | None, typer.Option("--quarter", help="Quarter, e.g. 2025Q3 (one file).")
+    ] = None,
+    manifest: Annotated[
+        Path | None,
+        typer.Option(help="CSV listing the returns: columns path, org_code, quarter (paths "
+                          "relative to the manifest), in the order to submit them."),
+    ] = None,
+    actor: Annotated[str | None, typer.Option(help="Who is submitting.")] = None,
+) -> None:
+    """Validate quarterly returns and load them, or quarantine them with their reports.
+
+    \b
+    One return:      darkfigure submit return.xlsx --org METROPOLITAN --quarter 2025Q3
+    Named returns:   darkfigure submit returns/2025Q3/
+                     (files named as the template names them: METROPOLITAN_2025Q3.csv,
+                     return_METROPOLITAN_2025Q3.xlsx, METROPOLITAN_2025Q3_v2.csv;
+                     a folder's files go oldest first, so a correction supersedes)
+    A manifest:      darkfigure submit --manifest returns/manifest.csv
+
+    Several returns go as one batch: one warehouse connection and one validation
+    run per wave of returns, but each return is decided, reported, audited and
+    loaded (in its own transaction) on its own; one bad file does not stop the
+    others.  Exit 0 when every return loaded, 1 when one was quarantined, 2 when
+    an entry was refused.
+    """
+    from darkfigure.pipeline.intake import ReturnEntry, submit_return, submit_returns
+    from darkfigure.pipeline.intake_batch import entries_from_manifest, entries_from_paths
+    from darkfigure.pipeline.outcome import Refusal
+
+    paths = files or []
+    settings = Settings.from_env()
+    if org is not None or quarter is not None:
+        if org is None or quarter is None or manifest is not None or len(paths) != 1:
+            raise UserError("--org and --quarter go with exactly one file (e.g. darkfigure "
+                            "submit return.csv --org METROPOLITAN --quarter 2025Q3); for several "
+                            "returns name the files ORGCODE_2025Q3.csv or use --manifest")
+        outcome = submit_return(paths[0], org, quarter, settings=settings, actor=_actor(actor))
+        typer.echo(outcome.message())
+        if outcome.exit_code:
+            raise typer.Exit(outcome.exit_code)
+        return
+    if manifest is not None and paths:
+        raise UserError("give either --manifest or files, not both")
+    if manifest is None and not paths:
+        raise UserError("give the return file with --org and --quarter, files named "
+                        "ORGCODE_2025Q3.csv, or --manifest (see darkfigure submit --help)")
+    listed: list[ReturnEntry | Refusal] = (
+        list(entries_from_manifest(manifest)) if manifest is not None
+        else entries_from_paths(paths))
+    entries = [e for e in listed if isinstance(e, ReturnEntry)]
+    for refused in (e for e in listed if isinstance(e, Refusal)):
+        typer.echo(refused.message())
+    outcomes = submit_returns(entries, settings=settings, actor=_actor(actor),
+                              on_outcome=lambda o: typer.echo(o.message())) if entries else []
+    results = [*outcomes, *(e for e in listed if isinstance(e, Refusal))]
+    counts = {s: sum(r.status == s for r in results)
+              for s in ("loaded", "duplicate", "quarantined", "refused")}
+    typer.echo(f"{len(results)} return(s): "
+               + ", ".join(f"{n} {s}" for s, n in counts.items() if n))
+    code = max((r.exit_code for r in results), default=0)
+    if code:
+        raise typer.Exit(code)

@@ -1,8 +1,8 @@
-"""Warehouse commands: ``init``, ``submit``, ``submissions``, ``link``, ``tables``,
-``runs`` and ``publish``.
+"""Warehouse commands: ``init``, ``submissions``, ``link``, ``tables``, ``runs`` and
+``publish`` (``submit`` is with the other return commands, :mod:`darkfigure.commands.returns`).
 
-Exit codes: 0 done; 1 a return was quarantined; 2 bad file or arguments;
-3 the warehouse is busy (another process is writing; try again).
+Exit codes: 0 done; 2 bad arguments; 3 the warehouse is busy (another process is
+writing; try again).
 """
 
 from __future__ import annotations
@@ -43,24 +43,6 @@ def init(actor: Annotated[str | None, typer.Option(help="Who is acting.")] = Non
     from darkfigure.pipeline.setup import init_warehouse
 
     typer.echo(init_warehouse(Settings.from_env(), actor=_actor(actor)).message())
-
-
-@app.command()
-def submit(
-    file: Annotated[Path, typer.Argument(help="The return file (CSV or XLSX).")],
-    org: Annotated[str, typer.Option("--org", help="Organisation code.")],
-    quarter: Annotated[str, typer.Option("--quarter", help="Quarter, e.g. 2025Q3.")],
-    actor: Annotated[str | None, typer.Option(help="Who is submitting.")] = None,
-) -> None:
-    """Validate a quarterly return and load it, or quarantine it with its report."""
-    from darkfigure.pipeline.intake import submit_return
-
-    outcome = submit_return(
-        file, org, quarter, settings=Settings.from_env(), actor=_actor(actor)
-    )
-    typer.echo(outcome.message())
-    if outcome.exit_code:
-        raise typer.Exit(outcome.exit_code)
 
 
 @app.command()
