@@ -9,8 +9,9 @@ from __future__ import annotations
 import streamlit as st
 
 from darkfigure.errors import UserError
-from dashboards import ui
+from dashboards import ui, warm
 
+warm.page_ran()  # the upload warm-up waits for a quiet moment
 st.set_page_config(page_title="darkfigure", page_icon=":material/query_stats:", layout="wide")
 ui.style()
 

@@ -23,6 +23,8 @@ TOKEN = "darkfigure_token"
 CHECKED = "darkfigure_session_checked"
 #: Seconds a session check is trusted before the warehouse is asked again.
 RECHECK_SECONDS = 30.0
+#: Key of the sign-in page's hidden chart (see views/sign_in.py).
+CHART_PRELOAD = "chart_preload"
 ROLE_NAMES = {"force": "Submitting organisation", "policymaker": "Policymaker",
               "analyst": "Analyst", "admin": "Administrator"}
 
@@ -36,6 +38,7 @@ CSS = """
 .df-card .big {font-size: 1.9rem; font-weight: 700; color: #1d3557;}
 .df-card .label {color: #6c757d; font-size: .9rem;}
 .df-prov {color: #6c757d; font-size: .82rem;}
+.st-key-chart_preload {height: 0; overflow: hidden; visibility: hidden;}
 </style>
 """
 

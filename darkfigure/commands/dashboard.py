@@ -14,20 +14,23 @@ from darkfigure import auth
 from darkfigure.app import app
 from darkfigure.errors import UserError
 from darkfigure.pipeline.setup import require_current
-from darkfigure.settings import REPO_ROOT, Settings
+from darkfigure.settings import Settings
 from darkfigure.warehouse import connect, transaction
 from darkfigure.warehouse.store import audit
-
-APP = REPO_ROOT / "dashboards" / "app.py"
 
 users_app = typer.Typer(help="Dashboard accounts: add, list, unlock.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 
 
 def streamlit_command(port: int, host: str) -> list[str]:
-    """The ``streamlit run`` command line that serves the dashboard."""
+    """The command line that serves the dashboard.
+
+    ``dashboards.serve`` starts the warm-up thread (imports, the headline read,
+    Great Expectations) and then ``streamlit run dashboards/app.py`` in the same
+    process, so that the first readers find it warm.
+    """
     return [
-        sys.executable, "-m", "streamlit", "run", str(APP),
+        sys.executable, "-m", "dashboards.serve",
         "--server.port", str(port), "--server.address", host,
         "--server.headless", "true", "--server.fileWatcherType", "none",
         "--browser.gatherUsageStats", "false", "--client.toolbarMode", "minimal",

@@ -5,7 +5,7 @@ from datetime import date
 import streamlit as st
 
 from dashboards import data as da
-from dashboards import figures, ui
+from dashboards import figures, progress, ui
 
 user = ui.user()
 st.title("Quarterly returns")
@@ -40,10 +40,20 @@ with upload_tab:
                                 key="upload_file")
     if st.button("Submit", type="primary", disabled=uploaded is None, key="upload_submit",
                  icon=":material/send:") and uploaded is not None:
-        with st.status(f"Checking {uploaded.name}...", expanded=True) as status:
-            st.write("Reading and validating every row")
-            outcome = da.upload_return(user, uploaded.name, uploaded.getvalue(), u_quarter, org)
-            status.update(label=outcome.status.capitalize(), expanded=False,
+        name, data = uploaded.name, uploaded.getvalue()
+        rows = progress.csv_rows(data) if name.lower().endswith(".csv") else None
+        with st.status(f"Checking {name}...", expanded=True) as status:
+            st.write(f"Received {len(data) / 1e6:,.1f} MB"
+                     + (f", about {rows:,} rows" if rows is not None else ""))
+            st.write("Reading, validating every row, and loading or quarantining")
+
+            def tick(seconds: float) -> None:
+                status.update(label=f"Checking {name}: {seconds:.0f} s")
+
+            # The work runs in its own thread; this one only reports the time taken.
+            outcome = progress.in_background(
+                lambda: da.upload_return(user, name, data, u_quarter, org), tick)
+            status.update(label=f"{name}: {outcome.status}", expanded=False,
                           state="error" if outcome.status == "quarantined" else "complete")
         st.session_state["last_upload"] = outcome.submission_id
         (st.error if outcome.status == "quarantined" else st.success)(outcome.message()

@@ -34,3 +34,11 @@ with middle:
             st.rerun()
     st.caption("Accounts are created by an administrator (`darkfigure users add`). "
                "After 5 wrong passwords an account is locked for 15 minutes.")
+
+# An invisible one-point chart, so that the browser fetches and compiles the chart
+# library (~0.8 MB of JavaScript) while the reader types, not after the headline
+# arrives.  Hidden by ui.CSS; last on the page, so the form is sent first.
+with st.container(key=ui.CHART_PRELOAD):
+    st.vega_lite_chart({"data": {"values": [{"x": 0}]}, "mark": "point",
+                        "encoding": {"x": {"field": "x", "type": "quantitative"}}},
+                       height=10)
