@@ -18,7 +18,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from collection.names import normalise_name, sorted_tokens, soundex
+from collection.names import normalise_name, phonetic_name, sorted_tokens, soundex
+
+#: Years either side of an estimated year of birth that the window key covers.
+YOB_WINDOW = 2
 
 
 @dataclass(frozen=True)
@@ -92,15 +95,21 @@ class Parts:
 
     Attributes
     ----------
-    given, family, tokens, soundex, given_initial, initials
+    given, family, tokens, soundex, given_initial, initials, phonetic
         Name parts: normalised given and family name, all name tokens sorted,
-        Soundex of the family name, first letter of the given name, and
-        given and family initials.
+        Soundex of the family name, first letter of the given name,
+        given and family initials, and the sorted phonetic codes of the
+        tokens (:func:`collection.names.phonetic_name`).
     dob, birth_year, daymonth
         Date of birth (``YYYY-MM-DD``), its year, and its day and month in
         numeric order (``03|04`` for 3 April or 4 March).
     yob
         Year of birth, else the first-encounter year minus the estimated age.
+    yob_near
+        ``yob_near[k]`` for ``k`` in ``-YOB_WINDOW..YOB_WINDOW``: the year of
+        birth itself (``k = 0``) or, for a year derived from an estimated age
+        only, that year plus ``k``: an estimated age is often a year or two
+        off, a date of birth is not.
     sex
         Sex, unknown where ``unknown``.
     """
@@ -122,6 +131,8 @@ class Parts:
         self.soundex = self._by_pair([(soundex(f) or None) if f else None for _, f in names])
         self.given_initial = self._by_pair([g[0] if g else None for g, _ in names])
         self.initials = self._by_pair([g[0] + f[0] if g and f else None for g, f in names])
+        self.phonetic = self._by_pair([phonetic_name(f"{g or ''} {f or ''}") or None
+                                       for g, f in names])
 
         born = pd.to_datetime(clean["date_of_birth"]).to_numpy().astype("datetime64[D]")
         known = ~np.isnat(born)
@@ -143,6 +154,14 @@ class Parts:
         year_codes, years = pd.factorize(np.nan_to_num(year, nan=-1e9).astype("int64"))
         texts = [None if y == -1_000_000_000 else f"{y:04d}" for y in years.tolist()]
         self.yob = Component("yob", *self._dropped(year_codes, texts))
+        self.yob_near = {0: self.yob}
+        estimated = ~known & ~np.isnan(year)
+        for k in (k for k in range(-YOB_WINDOW, YOB_WINDOW + 1) if k):
+            near_codes, near_years = pd.factorize(np.where(estimated, year + k, -1e9)
+                                                  .astype("int64"))
+            near_texts = [None if y == -1_000_000_000 else f"{y:04d}"
+                          for y in near_years.tolist()]
+            self.yob_near[k] = Component(f"yob{k:+d}", *self._dropped(near_codes, near_texts))
         sex, sex_text = value_codes(clean["sex"])
         self.sex = Component("sex", *self._dropped(sex, [None if v == "unknown" else v
                                                   for v in sex_text]))
@@ -168,16 +187,24 @@ def _texts(values: list[str | None]) -> pa.Array:
     return pa.array(values, type=pa.large_string())
 
 
-def key_components(parts: Parts) -> dict[str, list[Component]]:
-    """The components of each key type, in the order they are joined with ``|``."""
+def key_components(parts: Parts) -> dict[str, list[list[Component]]]:
+    """The components of each key type, in the order they are joined with ``|``.
+
+    A key type has one list of components per key it can give a record: one
+    for most, ``2 * YOB_WINDOW + 1`` for ``name_sex_yob_window`` (a record
+    whose year of birth is estimated gets a key for each year near it).
+    """
     p = parts
     return {
-        "name_dob": [p.given, p.family, p.dob],
-        "sorted_name_dob": [p.tokens, p.dob],
-        "soundex_dob": [p.soundex, p.given_initial, p.dob],
-        "name_dob_daymonth": [p.tokens, p.birth_year, p.daymonth],
-        "name_yob": [p.tokens, p.yob],
-        "initials_yob_sex": [p.initials, p.yob, p.sex],
+        "name_dob": [[p.given, p.family, p.dob]],
+        "sorted_name_dob": [[p.tokens, p.dob]],
+        "soundex_dob": [[p.soundex, p.given_initial, p.dob]],
+        "name_dob_daymonth": [[p.tokens, p.birth_year, p.daymonth]],
+        "name_yob": [[p.tokens, p.yob]],
+        "initials_yob_sex": [[p.initials, p.yob, p.sex]],
+        "phonetic_name_dob": [[p.phonetic, p.dob]],
+        "phonetic_name_yob_sex": [[p.phonetic, p.yob, p.sex]],
+        "name_sex_yob_window": [[p.tokens, p.sex, near] for _, near in sorted(p.yob_near.items())],
     }
 
 

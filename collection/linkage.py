@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from collection.linkage_accept import accept, conflicts
+from collection.linkage_accept import accept, conflicts, dated_records
 from collection.linkage_components import components
 from collection.linkage_pairs import candidate_pairs, unique_sorted
 from collection.linkage_report import LinkageReport, summarise
@@ -108,8 +108,9 @@ def link_records(
     quarter = pd.factorize(records["quarter"])[0].astype(np.int64)
     org_quarter = org_code * (int(quarter.max(initial=0)) + 1) + quarter
     vetoed = conflicts(pairs, rules)
-    edges, strong_edge = accept(pairs, vetoed, org_quarter, rules, report)
-    labels = components(n, edges, strong_edge, rules, report)
+    edges, strong_edge, solo_only = accept(pairs, vetoed, org_quarter, rules, report)
+    labels = components(n, edges, strong_edge, rules, report, solo_only,
+                        dated_records(pairs, rules, n))
     if vetoed.size:
         ca, cb = np.divmod(vetoed, n)
         joined = labels[ca] == labels[cb]

@@ -29,12 +29,18 @@ class LinkageReport:
         Accepted links (record pairs) in which each key type was shared.
     strong_links, weak_links
         Accepted links with a strong key / on weak keys only.
+    solo_links
+        Weak links made by a solo key alone (name and sex, year of birth near
+        an estimated one): included in ``weak_links``.
     rejected_single_weak
         Record pairs sharing weak keys of fewer than ``min_weak_types`` types.
     rejected_conflict
         Record pairs with weak evidence vetoed by a contradiction (rule 3).
     rejected_same_return
         Record pairs of one organisation and quarter with only weak evidence.
+    rejected_ambiguous_solo
+        Solo links dropped because they would join several persons with
+        different dates of birth (rule 6).
     persons_with_conflicts
         Persons that still hold a vetoed pair, joined through other records:
         the ones to review first.
@@ -54,9 +60,11 @@ class LinkageReport:
     links_by_key_type: dict[str, int] = field(default_factory=dict)
     strong_links: int = 0
     weak_links: int = 0
+    solo_links: int = 0
     rejected_single_weak: int = 0
     rejected_conflict: int = 0
     rejected_same_return: int = 0
+    rejected_ambiguous_solo: int = 0
     persons_with_conflicts: int = 0
     giant_keys: dict[str, dict[str, int]] = field(default_factory=dict)
     blocked_components: list[int] = field(default_factory=list)
@@ -72,7 +80,8 @@ class LinkageReport:
             f"Records          {self.n_records:,}",
             f"Persons          {self.n_persons:,}",
             f"Links            {self.strong_links + self.weak_links:,} "
-            f"({self.strong_links:,} on a strong key, {self.weak_links:,} on weak keys only)",
+            f"({self.strong_links:,} on a strong key, {self.weak_links:,} on weak keys only, "
+            f"{self.solo_links:,} of them on a name with a year of birth near an estimated one)",
             "Persons by records  " + _dist(self.cluster_sizes),
             "Persons by organisations  " + _dist(self.persons_by_orgs),
         ]

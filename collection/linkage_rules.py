@@ -10,10 +10,23 @@ from typing import Any
 DEFAULT_STRONG_KEYS: frozenset[str] = frozenset(
     {"name_dob", "sorted_name_dob", "name_dob_daymonth"}
 )
+#: Weak key types that link two records alone (still subject to vetoes and the
+#: same-return rule): the exact name and sex with a year of birth within two
+#: years of an estimated one.  Phonetic keys are never here: a consonant
+#: skeleton is shared by different names.
+DEFAULT_SOLO_KEYS: frozenset[str] = frozenset({"name_sex_yob_window"})
 #: ``(A, B)``: records that share key A but hold *different* values of key B are
-#: different people.  Sharing ``name_yob`` (same name tokens, same birth year)
-#: while both have a differing ``name_dob_daymonth`` means the day of birth differs.
-DEFAULT_CONFLICTS: tuple[tuple[str, str], ...] = (("name_yob", "name_dob_daymonth"),)
+#: different people.  Each B is A's name part with the whole date of birth, so
+#: differing on B while sharing A means both dates of birth are known and differ:
+#: sharing ``name_yob`` (same name tokens, same birth year) while both have a
+#: differing ``name_dob_daymonth`` means the day of birth differs; likewise a
+#: shared phonetic name and year with differing ``phonetic_name_dob``, and a
+#: shared name within the year window with differing ``sorted_name_dob``.
+DEFAULT_CONFLICTS: tuple[tuple[str, str], ...] = (
+    ("name_yob", "name_dob_daymonth"),
+    ("phonetic_name_yob_sex", "phonetic_name_dob"),
+    ("name_sex_yob_window", "sorted_name_dob"),
+)
 
 
 @dataclass(frozen=True)
@@ -28,6 +41,8 @@ class LinkageRules:
         A key value shared by more records than this is ignored (a giant key).
     min_weak_types
         Distinct weak key types two records must share to be linked without a strong key.
+    solo_keys
+        Weak key types that are enough alone (vetoes and the same-return rule still apply).
     max_component
         Largest person (records) accepted before it is re-clustered on strong links.
     conflicts
@@ -37,6 +52,7 @@ class LinkageRules:
     strong_keys: frozenset[str] = DEFAULT_STRONG_KEYS
     max_key_records: int = 50
     min_weak_types: int = 2
+    solo_keys: frozenset[str] = DEFAULT_SOLO_KEYS
     max_component: int = 100
     conflicts: tuple[tuple[str, str], ...] = DEFAULT_CONFLICTS
 
@@ -44,5 +60,6 @@ class LinkageRules:
         """JSON-ready form (for the linkage run's provenance)."""
         out = asdict(self)
         out["strong_keys"] = sorted(self.strong_keys)
+        out["solo_keys"] = sorted(self.solo_keys)
         out["conflicts"] = [list(c) for c in self.conflicts]
         return out

@@ -77,3 +77,94 @@ def soundex(text: str) -> str:
         if c not in "hw":  # h and w do not separate letters with the same code
             last = digit
     return code.ljust(4, "0")
+
+
+# Phonetic key: a consonant skeleton that folds the ways one name is transliterated
+# from Arabic, Cyrillic, Tigrinya, Albanian, Polish, Chinese and South-Asian
+# scripts into Latin letters (see :func:`phonetic`).  Multi-letter spellings first,
+# longest first: they stand for one sound.
+_PHONETIC_GRAPHS = (
+    ("shch", "s"), ("dzh", "j"), ("tch", "c"), ("sch", "s"),
+    ("sh", "s"), ("ch", "c"), ("cz", "c"), ("zh", "c"), ("xh", "j"), ("dj", "j"),
+    ("kh", "h"), ("gh", "g"), ("dh", "t"), ("th", "s"), ("ph", "f"), ("ck", "k"),
+)
+_PHONETIC_LETTERS = {"x": "ks", "q": "k", "c": "k", "w": "v", "z": "s", "d": "t"}
+_VOWELS = frozenset("aeiouy")
+
+
+def phonetic(token: str) -> str:
+    """Consonant skeleton of one normalised name token, folding transliteration variants.
+
+    Built for names transliterated into Latin letters, where vowels and a few
+    consonant spellings vary between agencies while the consonants stay:
+
+    * every vowel is dropped, except that a token starting with a vowel starts
+      with ``A`` (Osman / Usman / Othman, Idris / Edris, Elena / Olena);
+    * ``y`` is a vowel except before a vowel at the start, where it is ``j``
+      like ``j`` itself (Yohannes / Johannes, Yusuf / Yousef);
+    * one sound, several spellings: ``sh sch shch`` -> ``s``; ``ch tch cz zh``
+      -> ``c`` (Shevchenko / Shevtchenko, Zhang / Chang, Zhou / Chou); ``xh dj
+      dzh j`` -> ``j`` (Hoxha / Hodja, Xhesika / Jessica); ``th`` -> ``s``
+      (Arabic tha: Othman / Osman); ``kh`` -> ``h``, ``gh`` -> ``g``, ``dh`` ->
+      ``t``, ``ph`` -> ``f``; ``x`` -> ``ks`` (Alexander / Aleksandr);
+      ``c q`` -> ``k``, ``w`` -> ``v``, ``z`` -> ``s``, ``d`` -> ``t``
+      (Ahmed / Ahmet);
+    * ``h`` is kept only before a vowel (Mohammed keeps it; Fatimah / Fatima,
+      Ahmed / Ahmad drop it; Chaudhry / Chaudhary / Choudhury), and is ``g``
+      after an inner ``r`` or ``l`` (Ukrainian h for Russian g: Serhiy /
+      Sergei, Olha / Olga);
+    * a final ``j`` after a vowel is dropped (Albanian -aj: Hoxhaj / Hoxha);
+    * repeated consonants, even across a dropped vowel, count once
+      (Mohammed / Muhammad / Mohamed -> ``mhmt``, Hussein / Husain).
+
+    Not folded: anything in a non-Latin script (returned as is, so it still matches
+    itself).  The price of folding is that different names can share a
+    skeleton (Hassan / Hussein, both ``hsn``): linkage never takes a phonetic
+    key alone as proof (:mod:`collection.linkage`).
+
+    >>> [phonetic(n) for n in ("mohammed", "muhammad", "osman", "othman", "usman")]
+    ['mhmt', 'mhmt', 'Asmn', 'Asmn', 'Asmn']
+    >>> phonetic("aleksandr") == phonetic("alexander") == phonetic("oleksandr")
+    True
+    """
+    if not token or any(not ("a" <= c <= "z") for c in token):
+        return token
+    units: list[str] = []
+    i = 0
+    while i < len(token):
+        for graph, code in _PHONETIC_GRAPHS:
+            if token.startswith(graph, i):
+                units.append(code)
+                i += len(graph)
+                break
+        else:
+            units.append(_PHONETIC_LETTERS.get(token[i], token[i]))
+            i += 1
+    units = list("".join(units))  # "x" became two letters
+    out: list[str] = []
+    for k, unit in enumerate(units):
+        after = units[k + 1] if k + 1 < len(units) else ""
+        if unit == "y" and k == 0 and after in _VOWELS:
+            unit = "j"
+        if unit in _VOWELS:
+            if k == 0:
+                out.append("A")
+            continue
+        if unit == "h" and after not in _VOWELS:
+            continue
+        if unit == "h" and k >= 2 and units[k - 1] in "rl":
+            unit = "g"  # Ukrainian h for Russian g: Serhiy / Sergei, Olha / Olga
+        if unit == "j" and not after and units[k - 1] in _VOWELS:
+            continue  # Albanian -aj endings: Hoxhaj / Hoxha, Xhafaj / Xhafa
+        if not out or out[-1] != unit:
+            out.append(unit)
+    return "".join(out)
+
+
+def phonetic_name(text: str) -> str:
+    """The phonetic codes of a normalised name's tokens, sorted (order of names ignored).
+
+    >>> phonetic_name("muhammad osman") == phonetic_name("othman mohammed")
+    True
+    """
+    return " ".join(sorted(code for code in map(phonetic, text.split()) if code))

@@ -23,7 +23,21 @@ name_yob            sorted name tokens, year of birth (or       a missing or wro
 initials_yob_sex    given and family initials, year of birth,   almost any spelling difference;
                     sex                                         coarse: a blocking key, many
                                                                chance collisions
+phonetic_name_dob   phonetic codes of the name tokens, sorted,  transliteration variants (Osman /
+                    date of birth                               Othman, Mohammed / Muhammad,
+                                                               Aleksandr / Alexander)
+phonetic_name_yob_  phonetic codes, sorted, year of birth (or   transliteration variants when a
+sex                 estimated), sex                             date of birth is missing
+name_sex_yob_       sorted name tokens, sex, year of birth;     an estimated age a year or two off
+window              with only an estimated age, one key for     (a date of birth on one side, an
+                    each year within YOB_WINDOW (2) of it       estimated age on the other)
 ==================  =========================================  ====================================
+
+Phonetic codes (:func:`collection.names.phonetic`) fold transliterations into
+a consonant skeleton, so different names can share one (Hassan / Hussein):
+the phonetic keys are weak and never link alone.  The window key is the one
+weak key that may link alone, because it needs the exact name and sex and at
+most one side has a date of birth (the rules are in :mod:`collection.linkage`).
 
 A key is made only when all its parts are known.  The key type is part of the
 hashed message, so equal strings of two key types never share a hash.
@@ -47,7 +61,8 @@ from collection.key_parts import Parts, combine, join, key_components
 from collection.schema import IDENTITY_FIELDS
 
 KEY_TYPES = ("name_dob", "sorted_name_dob", "soundex_dob", "name_dob_daymonth", "name_yob",
-             "initials_yob_sex")
+             "initials_yob_sex", "phonetic_name_dob", "phonetic_name_yob_sex",
+             "name_sex_yob_window")
 #: Columns of :func:`match_keys`.
 KEY_COLUMNS = ("row", "record_ref", "key_type", "key_hash")
 #: Between the key type and the key in the hashed message.
@@ -58,15 +73,22 @@ def key_strings(clean: pd.DataFrame) -> dict[str, pd.Series]:
     """The (unhashed) key strings per key type, null where a part is missing.
 
     For inspection and tests: :func:`match_keys` never writes them per row.
+    A key type that gives a record several keys (``name_sex_yob_window``)
+    has one entry per key, its index the record's.
 
     Parameters
     ----------
     clean
         :func:`validation.clean_records` rows.
     """
-    return {key_type: pd.Series(join(components, [c.codes for c in components]),
-                                index=clean.index, dtype="str")
-            for key_type, components in key_components(Parts(clean)).items()}
+    out = {}
+    for key_type, variants in key_components(Parts(clean)).items():
+        series = [pd.Series(join(components, [c.codes for c in components]),
+                            index=clean.index, dtype="str") for components in variants]
+        if len(series) > 1:  # several keys per record: unknown ones dropped, index repeats
+            series = [s.dropna() for s in series]
+        out[key_type] = pd.concat(series) if len(series) > 1 else series[0]
+    return out
 
 
 def match_keys(clean: pd.DataFrame, key: bytes) -> pd.DataFrame:
@@ -83,8 +105,9 @@ def match_keys(clean: pd.DataFrame, key: bytes) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        One row per (record, key type) that could be made, by key type then
-        record: ``row``, ``record_ref``, ``key_type`` (categorical, categories
+        One row per key that could be made (one per record and key type,
+        several for ``name_sex_yob_window``), by key type then record:
+        ``row``, ``record_ref``, ``key_type`` (categorical, categories
         :data:`KEY_TYPES`), ``key_hash`` (64 hex digits of HMAC-SHA256 of the
         key type, ``\\x1f`` and the key string).
     """
@@ -92,7 +115,10 @@ def match_keys(clean: pd.DataFrame, key: bytes) -> pd.DataFrame:
         raise ValueError("the pseudonymisation key must be at least 16 bytes")
     record_refs = pa.array(clean["record_ref"].astype("str"))
     rows, refs, types, hashes = [], [], [], []
-    for number, (key_type, components) in enumerate(key_components(Parts(clean)).items()):
+    variants = [(number, key_type, components)
+                for number, (key_type, each) in enumerate(key_components(Parts(clean)).items())
+                for components in each]
+    for number, key_type, components in variants:
         at = np.flatnonzero(np.logical_and.reduce([c.codes >= 0 for c in components]))
         if len(at) == 0:
             continue

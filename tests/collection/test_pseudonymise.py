@@ -31,10 +31,11 @@ def records(*people: dict) -> pd.DataFrame:
 
 
 def shared(keys: pd.DataFrame) -> set[str]:
-    """Key types on which records R1 and R2 agree."""
-    a = keys[keys["record_ref"] == "R1"].set_index("key_type")["key_hash"]
-    b = keys[keys["record_ref"] == "R2"].set_index("key_type")["key_hash"]
-    return {k for k in a.index.intersection(b.index) if a[k] == b[k]}
+    """Key types on which records R1 and R2 agree (on any of their keys of that type)."""
+    def held(ref: str) -> set[tuple[str, str]]:
+        mine = keys[keys["record_ref"] == ref]
+        return set(zip(mine["key_type"].astype(str), mine["key_hash"], strict=True))
+    return {key_type for key_type, _ in held("R1") & held("R2")}
 
 
 def test_soundex_reference_codes() -> None:
@@ -55,22 +56,45 @@ def test_normalise_name() -> None:
     assert normalise_name("Straße Łukasz") == "strasse lukasz"
 
 
+PHONETIC = {"phonetic_name_dob", "phonetic_name_yob_sex"}
+
+
 @pytest.mark.parametrize(("left", "right", "expected"), [
     ({"given_name": "José", "family_name": "Núñez", "date_of_birth": "1990-04-03"},
      {"given_name": "JOSE", "family_name": "nunez", "date_of_birth": "1990-04-03"},
      set(KEY_TYPES)),
     ({"given_name": "Ana", "family_name": "Pop", "date_of_birth": "1990-04-03"},
      {"given_name": "Pop", "family_name": "Ana", "date_of_birth": "1990-04-03"},
-     {"sorted_name_dob", "name_dob_daymonth", "name_yob"}),
+     {"sorted_name_dob", "name_dob_daymonth", "name_yob", "name_sex_yob_window"} | PHONETIC),
     ({"given_name": "Ana", "family_name": "Pop", "date_of_birth": "1990-04-03"},
      {"given_name": "Ana", "family_name": "Pop", "date_of_birth": "1990-03-04"},
-     {"name_dob_daymonth", "name_yob", "initials_yob_sex"}),
+     {"name_dob_daymonth", "name_yob", "initials_yob_sex", "phonetic_name_yob_sex",
+      "name_sex_yob_window"}),
     ({"given_name": "Amir", "family_name": "Mohammed", "date_of_birth": "1990-04-03"},
      {"given_name": "Amir", "family_name": "Muhammad", "date_of_birth": "1990-04-03"},
-     {"soundex_dob", "initials_yob_sex"}),
+     {"soundex_dob", "initials_yob_sex"} | PHONETIC),
+    # Osman / Othman: Soundex O255 / O355 differ, the phonetic code does not
+    ({"given_name": "Ali", "family_name": "Osman", "date_of_birth": "1990-04-03"},
+     {"given_name": "Ali", "family_name": "Othman", "date_of_birth": "1990-04-03"},
+     {"initials_yob_sex"} | PHONETIC),
     ({"given_name": "Ana", "family_name": "Pop", "date_of_birth": "1990-04-03"},
      {"given_name": "Ana", "family_name": "Pop", "estimated_age": 35},
-     {"name_yob", "initials_yob_sex"}),
+     {"name_yob", "initials_yob_sex", "phonetic_name_yob_sex", "name_sex_yob_window"}),
+    # an estimated age one and two years off (2025 - 34 = 1991, 2025 - 33 = 1992): the
+    # window key only; three years off: nothing
+    ({"given_name": "Ana", "family_name": "Pop", "date_of_birth": "1990-04-03"},
+     {"given_name": "Ana", "family_name": "Pop", "estimated_age": 34},
+     {"name_sex_yob_window"}),
+    ({"given_name": "Ana", "family_name": "Pop", "date_of_birth": "1990-04-03"},
+     {"given_name": "Ana", "family_name": "Pop", "estimated_age": 33},
+     {"name_sex_yob_window"}),
+    ({"given_name": "Ana", "family_name": "Pop", "date_of_birth": "1990-04-03"},
+     {"given_name": "Ana", "family_name": "Pop", "estimated_age": 32},
+     set()),
+    ({"given_name": "Ana", "family_name": "Pop", "date_of_birth": "1990-04-03"},
+     {"given_name": "Ana", "family_name": "Pop", "estimated_age": 34, "sex": "male"},
+     set()),
+    # two dates of birth a year apart: the window is only for estimated years
     ({"given_name": "Ana", "family_name": "Pop", "date_of_birth": "1990-04-03"},
      {"given_name": "Ana", "family_name": "Pop", "date_of_birth": "1991-04-03"},
      set()),
@@ -136,9 +160,12 @@ def test_hash_is_of_key_type_and_key_string() -> None:
     assert strings["name_dob"].tolist()[0] == "ana|pop|1990-04-03"
     assert strings["name_yob"].tolist()[1] == "olena|1995"
     assert strings["initials_yob_sex"].isna().tolist() == [False, True, True]
+    # the estimated-age record has a window key for each of 1993..1997
+    assert sorted(strings["name_sex_yob_window"].loc[1]) == [
+        f"olena|female|{y}" for y in range(1993, 1998)]
     expected = []
     for key_type, column in strings.items():
-        for i, text in enumerate(column):
+        for i, text in column.items():
             if not pd.isna(text):
                 message = f"{key_type}{SEPARATOR}{text}".encode()
                 expected.append((i + 2, key_type, hmac.new(KEY, message, hashlib.sha256)

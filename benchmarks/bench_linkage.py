@@ -1,0 +1,233 @@
+"""Benchmark: quality of linkage against a synthetic nation's truth, key sets compared.
+
+Simulates a nation (:func:`darkfigure.synthetic.simulate_nation`), reads every
+return intake would load and types it as validation does
+(:func:`validation.normalise.normalise`; the expectation suite is skipped: the
+files loaded are the ones with no errors), makes the match keys under the demo
+key, and links each year's records into persons with several key sets and
+rules:
+
+``before``
+    the six key types of session 1 and their rules (exact names, Soundex,
+    initials; year of birth exact);
+``+ phonetic``
+    plus ``phonetic_name_dob`` and ``phonetic_name_yob_sex``;
+``+ year window``
+    plus ``name_sex_yob_window`` (a solo key, with the rule-6 guard);
+``after``
+    all of them (the default :class:`collection.linkage.LinkageRules`).
+
+The truth says which person each file row is, so linkage is scored exactly:
+pairwise precision and recall (pairs of records put in one person, against
+pairs that are one person), persons split (a true person's records in several
+persons found) and wrongly merged (a person found holding several true ones),
+and the effect on the estimate: each year's capture table from the persons
+found, fitted by ``--method``, against the same method on the true linkage of
+the same records.  Prints a table and writes ``benchmarks/results/linkage.md``.
+
+Run: ``PYTENSOR_FLAGS=blas__ldflags=-lblas .venv/bin/python benchmarks/bench_linkage.py``
+(``--size 3000 --years 2025`` for a quick run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+#: Key types of session 1 (before this benchmark's changes).
+BEFORE_KEYS = ("name_dob", "sorted_name_dob", "soundex_dob", "name_dob_daymonth", "name_yob",
+               "initials_yob_sex")
+PHONETIC_KEYS = ("phonetic_name_dob", "phonetic_name_yob_sex")
+WINDOW_KEYS = ("name_sex_yob_window",)
+
+
+def key_sets() -> dict[str, tuple[tuple[str, ...], object]]:
+    """``label -> (key types, LinkageRules)`` compared."""
+    from collection.linkage import DEFAULT_CONFLICTS, LinkageRules
+
+    before_rules = LinkageRules(conflicts=DEFAULT_CONFLICTS[:1], solo_keys=frozenset())
+    return {
+        "before": (BEFORE_KEYS, before_rules),
+        "+ phonetic": (BEFORE_KEYS + PHONETIC_KEYS, LinkageRules(solo_keys=frozenset())),
+        "+ year window": (BEFORE_KEYS + WINDOW_KEYS, LinkageRules()),
+        "after": (BEFORE_KEYS + PHONETIC_KEYS + WINDOW_KEYS, LinkageRules()),
+    }
+
+
+def load_nation(out: Path, seed: int, years: tuple[int, ...], size: int) -> pd.DataFrame:
+    """Typed rows of every loaded return of a new nation, with ``person_id`` from the truth."""
+    from collection.parse import read_return
+    from darkfigure.synthetic import NationConfig, simulate_nation
+    from validation import CLEAN_COLUMNS
+    from validation.normalise import normalise
+
+    simulate_nation(out, NationConfig(seed=seed, years=years, size=size, broken_files=False))
+    manifest = pd.read_csv(out / "returns" / "manifest.csv", dtype=str)
+    lists = pd.read_csv(out / "truth" / "organisations.csv", dtype=str).set_index(
+        "org_code")["list"]
+    parts = []
+    for row in manifest[manifest["expected"] == "loaded"].itertuples():
+        typed, _ = normalise(read_return(out / row.path).data)
+        parts.append(typed.loc[:, list(CLEAN_COLUMNS)].assign(
+            path=row.path, org_code=row.org_code, quarter=row.quarter))
+    rows = pd.concat(parts, ignore_index=True)
+    truth = pd.read_csv(out / "truth" / "records.csv", dtype=str)
+    truth["row"] = truth["row"].astype(int) + 1  # file line: the header is line 1
+    rows = rows.merge(truth[["path", "row", "person_id"]], on=["path", "row"], how="left",
+                      validate="one_to_one")
+    if rows["person_id"].isna().any():
+        raise RuntimeError("a loaded row is missing from the truth")
+    rows["record_id"] = np.arange(len(rows), dtype=np.int64)
+    rows["year"] = rows["quarter"].str[:4]
+    rows["list"] = rows["org_code"].map(lists)
+    return rows
+
+
+def score(found: np.ndarray, true: np.ndarray) -> dict[str, int]:
+    """Pair and person counts of a clustering ``found`` against the truth ``true``."""
+    frame = pd.DataFrame({"found": found, "true": true})
+
+    def pairs(sizes: pd.Series) -> int:
+        return int((sizes * (sizes - 1) // 2).sum())
+
+    return {
+        "pairs_both": pairs(frame.groupby(["found", "true"]).size()),
+        "pairs_found": pairs(frame.groupby("found").size()),
+        "pairs_true": pairs(frame.groupby("true").size()),
+        "persons": int(frame["found"].nunique()),
+        "true_persons": int(frame["true"].nunique()),
+        "split": int((frame.groupby("true")["found"].nunique() > 1).sum()),
+        "merged": int((frame.groupby("found")["true"].nunique() > 1).sum()),
+    }
+
+
+def n_hat(persons: np.ndarray, lists: pd.Series, method: str) -> float:
+    """``method``'s estimate of N from the capture table of these persons."""
+    from collection.capture_histories import LIST_ORDER
+    from estimation.capture_table import CaptureTable
+    from estimation.registry import estimate
+
+    seen = pd.crosstab(persons, lists.to_numpy()).reindex(columns=list(LIST_ORDER),
+                                                           fill_value=0)
+    table = CaptureTable.from_patterns(LIST_ORDER, (seen.to_numpy() > 0).astype(int),
+                                       np.ones(len(seen)))
+    return float(estimate(table, method).estimate)
+
+
+def run(rows: pd.DataFrame, method: str) -> tuple[pd.DataFrame, dict[str, float]]:
+    """Scores of every key set (summed over years) and the N_hat per key set."""
+    from collection.keys import DEMO_KEY
+    from collection.linkage import link_records
+    from collection.pseudonymise import match_keys
+
+    start = time.perf_counter()
+    keys = match_keys(rows, DEMO_KEY)
+    key_seconds = time.perf_counter() - start
+    # match_keys gives (row, record_ref): one record per (path, row) here, so map back by
+    # position within the frame (rows keep their order).
+    keys = keys.merge(rows[["row", "record_ref", "record_id"]], on=["row", "record_ref"],
+                      validate="many_to_one")[["record_id", "key_type", "key_hash"]]
+    table, estimates = [], {}
+    truth_n = {year: n_hat(group["person_id"].to_numpy(), group["list"], method)
+               for year, group in rows.groupby("year")}
+    for label, (types, rules) in key_sets().items():
+        chosen = keys[keys["key_type"].isin(types)]
+        totals: dict[str, float] = {}
+        seconds, n_found = 0.0, 0.0
+        for _year, group in rows.groupby("year"):
+            start = time.perf_counter()
+            result = link_records(group[["record_id", "org_code", "quarter"]],
+                                  chosen[chosen["record_id"].isin(group["record_id"])], rules)
+            seconds += time.perf_counter() - start
+            found = result.person_records.set_index("record_id").loc[group["record_id"],
+                                                                      "person_id"].to_numpy()
+            for k, v in score(found, group["person_id"].to_numpy()).items():
+                totals[k] = totals.get(k, 0) + v
+            n_found += n_hat(found, group["list"], method)
+        estimates[label] = n_found
+        table.append({
+            "key set": label,
+            "key types": len(types),
+            "precision": totals["pairs_both"] / max(totals["pairs_found"], 1),
+            "recall": totals["pairs_both"] / max(totals["pairs_true"], 1),
+            "persons found": int(totals["persons"]),
+            "true persons": int(totals["true_persons"]),
+            "split": int(totals["split"]),
+            "merged": int(totals["merged"]),
+            "N_hat": n_found,
+            "N_hat vs true linkage": n_found / sum(truth_n.values()) - 1,
+            "link s": seconds,
+        })
+    estimates["true linkage"] = sum(truth_n.values())
+    estimates["key seconds"] = key_seconds
+    return pd.DataFrame(table), estimates
+
+
+def markdown(table: pd.DataFrame, estimates: dict[str, float], args: argparse.Namespace,
+             n_records: int, true_n: int) -> str:
+    """The results page."""
+    load = os.getloadavg()[0]
+    lines = [
+        "# Linkage quality on a synthetic nation",
+        "",
+        f"`benchmarks/bench_linkage.py --seed {args.seed} --years {args.years} --size "
+        f"{args.size} --method {args.method}`; {platform.machine()}, {os.cpu_count()} cores, "
+        f"load average {load:.2f} at the end.  {n_records:,} records of the returns intake "
+        f"loads, linked year by year; {true_n:,} true victims in those years.  Pairs are "
+        "record pairs within a year; precision and recall are pairwise.  N_hat is the sum "
+        f"over years of `{args.method}` on each year's capture table (true linkage of the "
+        f"same records: {estimates['true linkage']:,.0f}).  Match keys for all records "
+        f"took {estimates['key seconds']:.1f} s.",
+        "",
+        "| key set | key types | precision | recall | persons found | true persons | "
+        "split | merged | N_hat | N_hat vs true linkage | link (s) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in table.itertuples(index=False):
+        lines.append(
+            f"| {r[0]} | {r[1]} | {r[2]:.4f} | {r[3]:.4f} | {r[4]:,} | {r[5]:,} | {r[6]:,} | "
+            f"{r[7]:,} | {r[8]:,.0f} | {r[9]:+.1%} | {r[10]:.2f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--years", default="2022-2025")
+    parser.add_argument("--size", type=int, default=10_000)
+    parser.add_argument("--method", default="stepwise")
+    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results"
+                        / "linkage.md")
+    args = parser.parse_args(argv)
+    first, _, last = args.years.partition("-")
+    years = tuple(range(int(first), int(last or first) + 1))
+    with tempfile.TemporaryDirectory(prefix="bench-linkage-") as tmp:
+        rows = load_nation(Path(tmp), args.seed, years, args.size)
+        truth = pd.read_csv(Path(tmp) / "truth" / "totals.csv")
+    true_n = int(truth.loc[truth["stratum"] == "all", "N"].sum())
+    table, estimates = run(rows, args.method)
+    text = markdown(table, estimates, args, len(rows), true_n)
+    print(text)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        existing = args.out.read_text(encoding="utf-8") if args.out.exists() else ""
+        marker = "\n## "  # sections written by hand (Splink) are kept below the table
+        tail = existing[existing.find(marker):] if marker in existing else ""
+        args.out.write_text(text + tail, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
