@@ -15,16 +15,26 @@ Rules, in the order they are applied (:class:`LinkageRules` holds the numbers):
    *strong* key (one that alone identifies a person: the whole normalised name
    with the whole date of birth), or at least ``min_weak_types`` *different*
    weak key types (e.g. a soundex key and an initials key).  One weak key
-   alone never links.
-3. **Contradictions veto weak links.**  Two records with the same name and
-   birth year whose full dates of birth both exist and differ (rule pairs in
-   ``conflicts``) are two people, however many weak keys they share.
+   alone never links, except a *solo* key (``solo_keys``: the exact name and
+   sex with a year of birth within two years of an estimated one, for a
+   record with a date of birth against one with only an estimated age).
+   Phonetic keys (transliteration variants) are weak and never solo: a
+   consonant skeleton is shared by different names (Hassan / Hussein).
+3. **Contradictions veto weak links.**  Two records with the same name (or
+   phonetic name) and birth year whose full dates of birth both exist and
+   differ (rule pairs in ``conflicts``) are two people, however many weak
+   keys they share.
 4. **Never link within a return on weak evidence.**  An organisation lists each
    person once a quarter, so two records of the same organisation and quarter
    are linked only by a strong key.
 5. **Giant persons are broken up.**  A component larger than ``max_component``
    records is a chain of false links, not one person: it is re-clustered on
    strong links only, and what is still too large is left as single records.
+6. **Solo links only join one dated person.**  (Applied before rule 5.)  An
+   estimated age near the birth years of two people of the same name would
+   chain them into one: the persons found without solo links are joined by
+   solo links only where the group they make holds at most one person with a
+   date of birth; otherwise that group's solo links are dropped and counted.
 
 A person found only through transitive chains of weak links can still be wrong; the
 :class:`LinkageReport` says how many links each key type made so that a
