@@ -26,10 +26,11 @@ import threading
 import time
 
 LOG = logging.getLogger("darkfigure.dashboard")
-#: Seconds without a page run before the upload warm-up starts ...
-QUIET_SECONDS = 2.0
+#: Seconds without a page run before the upload warm-up starts (longer than a
+#: browser takes to load the app between two page runs of one reader) ...
+QUIET_SECONDS = 5.0
 #: ... or at the latest this long after the server started.
-UPLOAD_WARM_DEADLINE = 30.0
+UPLOAD_WARM_DEADLINE = 120.0
 #: What the sign-in, headline and other published pages import.
 READER_MODULES = (
     "pandas", "pyarrow", "duckdb", "argon2", "altair", "streamlit.elements.vega_charts",
