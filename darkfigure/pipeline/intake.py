@@ -146,7 +146,10 @@ def submit_return(
         pending = _check(con, 0, entry)
     if isinstance(pending, Refusal):
         raise UserError(pending.reason)
-    return _waves(access, [pending], actor)[0]
+    outcome = _waves(access, [pending], actor)[0]
+    if isinstance(outcome, Refusal):  # the file went away after it was checked
+        raise UserError(outcome.reason)
+    return outcome
 
 
 def submit_returns(
@@ -213,23 +216,42 @@ def _check(con: object, index: int, entry: ReturnEntry) -> Pending | Refusal:
         quarter = str(parse_quarter(entry.quarter))
     except ValueError as err:
         return refuse(str(err))
-    try:
-        data = Path(entry.path).read_bytes()
-    except FileNotFoundError:
-        return refuse(f"{name}: the file does not exist. Check the path and the file name.")
-    except IsADirectoryError:
-        return refuse(f"{name}: is a folder, not a file. Give the path of the return file "
-                      "itself.")
-    except OSError as err:
-        return refuse(f"{name}: the file cannot be read ({err.strerror}). Check that it "
-                      "exists and that you may read it.")
+    path = Path(entry.path)
+    if (problem := _unreadable(path)) is not None:
+        return refuse(problem)
     org = queries.organisation(con, org_code)  # type: ignore[arg-type]
     if org is None:
         return refuse(f"organisation code '{org_code}' is not known to the warehouse; the "
                       "codes are in data/reference/organisations.csv (run `darkfigure init` "
                       "after adding one)")
-    return Pending(index, org_code, quarter, str(org["list_code"]), name, data,
-                   hashlib.sha256(data).hexdigest())
+    return Pending(index, org_code, quarter, str(org["list_code"]), name, path,
+                   path.stat().st_size)
+
+
+def _unreadable(path: Path) -> str | None:
+    """Why the file cannot be opened at all (it is then not a return), or None."""
+    try:
+        with path.open("rb"):
+            return None
+    except FileNotFoundError:
+        return f"{path.name}: the file does not exist. Check the path and the file name."
+    except IsADirectoryError:
+        return f"{path.name}: is a folder, not a file. Give the path of the return file itself."
+    except OSError as err:
+        return (f"{path.name}: the file cannot be read ({err.strerror}). Check that it exists "
+                "and that you may read it.")
+
+
+def _read(item: Pending) -> Refusal | None:
+    """Read the file's bytes into ``item`` (once: what is hashed is what is parsed and
+    archived), or the refusal if it can no longer be read."""
+    try:
+        item.data = item.path.read_bytes()
+    except OSError:
+        return Refusal(item.file_name, item.org_code, item.quarter,
+                       _unreadable(item.path) or f"{item.file_name}: the file cannot be read.")
+    item.sha256 = hashlib.sha256(item.data).hexdigest()
+    return None
 
 
 def _wave_plan(pending: Sequence[Pending]) -> Iterator[list[Pending]]:
@@ -243,27 +265,28 @@ def _wave_plan(pending: Sequence[Pending]) -> Iterator[list[Pending]]:
         part: list[Pending] = []
         size = 0
         for item in wave:
-            if part and size + len(item.data) > WAVE_BYTES:
+            if part and size + item.size > WAVE_BYTES:
                 yield part
                 part, size = [], 0
             part.append(item)
-            size += len(item.data)
+            size += item.size
         if part:
             yield part
 
 
 def _waves(access: Access, pending: Sequence[Pending], actor: str,
            on_outcome: Callable[[SubmissionOutcome | Refusal], None] | None = None
-           ) -> list[SubmissionOutcome]:
+           ) -> list[SubmissionOutcome | Refusal]:
     """Decide and apply each pending return, wave by wave; outcomes in ``pending`` order."""
     from collection.keys import load_key
     from validation import ReturnToValidate, file_report, validate_returns
 
     keys: list[bytes] = []  # loaded at the first load (a quarantine needs no key)
-    done: dict[int, SubmissionOutcome] = {}
+    done: dict[int, SubmissionOutcome | Refusal] = {}
 
-    def finish(item: Pending, outcome: SubmissionOutcome) -> None:
+    def finish(item: Pending, outcome: SubmissionOutcome | Refusal) -> None:
         done[item.index] = outcome
+        item.data = b""  # a batch holds the bytes of one wave at a time
         if on_outcome:
             on_outcome(outcome)
 
@@ -272,6 +295,9 @@ def _waves(access: Access, pending: Sequence[Pending], actor: str,
         with access.reading() as con:
             lives = [queries.live_submission(con, p.org_code, p.quarter) for p in wave]
         for item, live in zip(wave, lives, strict=True):
+            if (refused := _read(item)) is not None:
+                finish(item, refused)
+                continue
             if live is not None and live["file_sha256"] == item.sha256:
                 finish(item, steps.duplicate(access, item, live, actor))
                 continue

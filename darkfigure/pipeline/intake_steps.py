@@ -86,9 +86,11 @@ class Pending:
         What it is for (checked).
     file_name
         Name to record.
+    path, size
+        The file and its size when checked.
     data, sha256
-        The file's bytes and their SHA-256 (read once: what is hashed is what is
-        parsed and archived).
+        The file's bytes and their SHA-256, once read (read once: what is hashed
+        is what is parsed and archived; a batch reads a wave's files at a time).
     """
 
     index: int
@@ -96,8 +98,10 @@ class Pending:
     quarter: str
     list_code: str
     file_name: str
-    data: bytes
-    sha256: str
+    path: Path
+    size: int
+    data: bytes = b""
+    sha256: str = ""
 
     @property
     def file_format(self) -> str:
