@@ -1,23 +1,32 @@
 """How fast a policymaker sees the headline, measured in a real browser.
 
-Serves the dashboard with ``streamlit run`` against a warehouse, drives
-Debian's headless Chromium with Playwright, and times:
+Serves the dashboard as ``darkfigure dashboard`` does (``python -m
+dashboards.serve``: warm-up thread, then Streamlit) against a copy of a
+warehouse, drives Debian's headless Chromium with Playwright, and times the
+**first page**: open the app in a new tab (nothing cached in the browser) ->
+the sign-in form is shown -> username and password typed (instantly) -> Sign in
+pressed -> the headline figure is shown and its two charts are drawn.  Target:
+under 2 s.  Its parts are reported too, and *menu to headline* (clicking
+*Headline* from another page).  The first run is on a server started a moment
+before (health check answered; the warm-up thread still running).
 
-- open to sign-in form, sign-in to headline, and the two together: from
-  opening the address, through the sign-in form, until the headline figure and
-  the trend chart are drawn (the first page a policymaker sees);
-- menu to headline: clicking *Headline* from another page until the same.
+With ``--upload-rows N`` (default 20,000; 0 skips it) it then checks that long
+work does not block other readers: a force user uploads an N-row return and,
+while it is being checked, a policymaker opens the first page in another tab.
 
-The first of each is on a freshly started server (nothing cached); target
-under 2 s.  Prints a table and writes ``benchmarks/results/dashboard.md``.
+With ``--baseline DIR`` (a checkout of an earlier revision, e.g. ``git worktree
+add /tmp/base c54192c``) it also compares before and after at the same load:
+``--rounds`` times, a fresh server of each (in alternating order) serves three
+first pages, the first of them cold.
 
-    .venv/bin/python benchmarks/bench_dashboard.py [--home DIR] [--runs 5]
+Prints a table and writes ``benchmarks/results/dashboard.md``.
 
-``--home`` uses an existing warehouse that has the demo sign-ins (e.g. one
-built by ``darkfigure demo --size full``).  Without it the test suite's fixture
-warehouse is built under ``var/bench-dashboard``: two years of returns from
-eight organisations (about 5,400 records, 64 submissions) and published runs with
-four methods, which is what the headline page reads.
+    .venv/bin/python benchmarks/bench_dashboard.py --home DIR [--runs 5] \
+        [--baseline DIR --rounds 3]
+
+``--home`` is a warehouse with the demo sign-ins (``darkfigure demo``); it is
+copied, never changed.  Without it the test suite's fixture warehouse is built
+under ``var/bench-dashboard``.
 """
 
 from __future__ import annotations
@@ -25,15 +34,19 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import re
+import shutil
 import statistics
 import sys
+import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests" / "dashboards"))
+sys.path.insert(0, str(REPO / "benchmarks"))
 
 from browser_support import (  # noqa: E402
     CHROMIUM_ARGS,
@@ -45,11 +58,16 @@ from browser_support import (  # noqa: E402
 RESULTS = REPO / "benchmarks" / "results" / "dashboard.md"
 TARGET = 2.0
 USER, PASSWORD = "policymaker", "policymaker-demo"
+FORCE, FORCE_PASSWORD, FORCE_ORG = "force", "force-demo", "AVON-AND-SOMERSET"
+HEADLINE = "() => document.querySelector('.df-headline') !== null"
+# Charts outside the sign-in page's hidden preload chart, drawn (canvas or svg).
 DRAWN = (
     "() => document.querySelector('.df-headline') !== null && "
-    "document.querySelectorAll('[data-testid=\"stVegaLiteChart\"] canvas, "
-    "[data-testid=\"stVegaLiteChart\"] svg').length >= 2"
+    "[...document.querySelectorAll('[data-testid=\"stVegaLiteChart\"]')].filter("
+    "c => !c.closest('.st-key-chart_preload') && c.querySelector('canvas, svg')).length >= 2"
 )
+MEASURES = ("first page: open, sign in, headline drawn", "open to sign-in form",
+            "sign-in to headline figure", "sign-in to headline drawn", "menu to headline")
 
 
 def ensure_fixture(home: Path) -> None:
@@ -82,95 +100,263 @@ def warehouse_size(home: Path) -> dict[str, int]:
         con.close()
 
 
-def measure(url: str, runs: int) -> dict[str, list[float]]:
-    """Seconds to a drawn headline, per measure, over ``runs`` browser sessions."""
-    from playwright.sync_api import sync_playwright
+def first_page(browser, url: str) -> tuple[dict[str, float], object, object]:
+    """Open, sign in, wait for the drawn headline; seconds per measure, and the page."""
+    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    page = context.new_page()
+    start = time.perf_counter()
+    page.goto(url)
+    page.get_by_role("button", name="Sign in").wait_for(timeout=60_000)
+    form = time.perf_counter()
+    page.get_by_role("textbox", name="Username").fill(USER)
+    page.get_by_role("textbox", name="Password").fill(PASSWORD)
+    clicked = time.perf_counter()
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_function(HEADLINE, timeout=60_000, polling="raf")
+    figure = time.perf_counter()
+    page.wait_for_function(DRAWN, timeout=60_000, polling="raf")
+    end = time.perf_counter()
+    return {"first page: open, sign in, headline drawn": end - start,
+            "open to sign-in form": form - start,
+            "sign-in to headline figure": figure - clicked,
+            "sign-in to headline drawn": end - clicked}, context, page
 
-    out: dict[str, list[float]] = {
-        "open to sign-in form": [], "sign-in to headline": [],
-        "open and sign in to headline": [], "menu to headline": [],
-    }
-    with sync_playwright() as play:
-        browser = play.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        for _ in range(runs):
-            context = browser.new_context(viewport={"width": 1366, "height": 900})
-            page = context.new_page()
-            start = time.perf_counter()
-            page.goto(url)
-            page.get_by_role("button", name="Sign in").wait_for(timeout=60_000)
-            form = time.perf_counter()
-            page.get_by_role("textbox", name="Username").fill(USER)
-            page.get_by_role("textbox", name="Password").fill(PASSWORD)
-            clicked = time.perf_counter()
-            page.get_by_role("button", name="Sign in").click()
-            page.wait_for_function(DRAWN, timeout=60_000)
-            end = time.perf_counter()
-            out["open to sign-in form"].append(form - start)
-            out["sign-in to headline"].append(end - clicked)
-            out["open and sign in to headline"].append(end - start)
-            wait_idle(page)
-            page.get_by_role("link", name="Breakdowns").click()
-            page.get_by_text("Break down by").wait_for(timeout=60_000)
-            wait_idle(page)
-            start = time.perf_counter()
-            page.get_by_role("link", name="Headline").click()
-            page.wait_for_function(DRAWN, timeout=60_000)
-            out["menu to headline"].append(time.perf_counter() - start)
-            context.close()
-        browser.close()
+
+def measure(browser, url: str, runs: int) -> dict[str, list[float]]:
+    """Seconds per measure over ``runs`` browser sessions (each a new context)."""
+    out: dict[str, list[float]] = {name: [] for name in MEASURES}
+    for _ in range(runs):
+        times, context, page = first_page(browser, url)
+        for name, value in times.items():
+            out[name].append(value)
+        wait_idle(page)
+        page.get_by_role("link", name="Breakdowns").click()
+        page.get_by_text("Break down by").wait_for(timeout=60_000)
+        wait_idle(page)
+        start = time.perf_counter()
+        page.get_by_role("link", name="Headline").click()
+        page.wait_for_function(DRAWN, timeout=60_000, polling="raf")
+        out["menu to headline"].append(time.perf_counter() - start)
+        context.close()  # type: ignore[attr-defined]
     return out
+
+
+def big_return(folder: Path, rows: int, quarter: str) -> Path:
+    """A clean ``rows``-row CSV return of the demo force for ``quarter``."""
+    import numpy as np
+    import pandas as pd
+    from bench_intake import make_returns
+
+    path = make_returns(folder, 1, rows)[0][0]
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    year, q = int(quarter[:4]), int(quarter[-1])
+    start = np.datetime64(f"{year}-{3 * q - 2:02d}-01")
+    days = np.random.default_rng(3).integers(0, 89, len(frame))
+    frame["first_encountered"] = (start + days).astype("datetime64[D]").astype(str)
+    frame["record_ref"] = [f"AVS-{quarter}-{i:06d}" for i in range(len(frame))]
+    out = folder / f"return_{FORCE_ORG}_{quarter}.csv"
+    frame.to_csv(out, index=False)
+    return out
+
+
+def upload_check(browser, url: str, rows: int, folder: Path, log: Path) -> dict[str, object]:
+    """A force user uploads a large return; meanwhile a policymaker opens the first page.
+
+    Starts once the server's warm-up has prepared Great Expectations (it waits
+    for a quiet moment, which the runs before did not give it), as on a server
+    that has been up a while.
+    """
+    from browser_support import sign_in
+
+    from dashboards.figures import recent_quarters
+
+    waited = time.perf_counter()
+    while "for_uploads" not in warm_up_log(log) and time.perf_counter() - waited < 180:
+        time.sleep(0.5)
+
+    quarter = recent_quarters(date.today(), 8)[1]  # the upload page's default quarter
+    path = big_return(folder, rows, quarter)
+    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    page = context.new_page()
+    sign_in(page, url, FORCE, FORCE_PASSWORD)
+    page.get_by_text("Quarterly returns").wait_for(timeout=60_000)
+    wait_idle(page)
+    page.locator("input[type=file]").set_input_files(str(path))
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('button')].some("
+        "b => b.innerText.includes('Submit') && !b.disabled)", timeout=60_000)
+    labels: list[str] = []
+    start = time.perf_counter()
+    page.get_by_role("button", name="Submit").click()
+    page.get_by_text("Checking return_").first.wait_for(timeout=60_000)
+    shown = time.perf_counter() - start
+    times, other, _ = first_page(browser, url)  # while the upload is being checked
+    reader_done = time.perf_counter() - start
+    while True:
+        text = page.locator("body").inner_text()
+        labels += re.findall(r"Checking return_\S+: (\d+) s", text)
+        if "Validation report" in text:
+            break
+        if time.perf_counter() - start > 600:
+            raise RuntimeError("the upload did not finish within 10 minutes")
+        page.wait_for_timeout(200)
+    finished = time.perf_counter() - start
+    outcome = re.search(r"submission \d+, (\d+) rows, (\d+) error\(s\), (\d+) warning",
+                        page.locator("body").inner_text())
+    context.close()
+    other.close()  # type: ignore[attr-defined]
+    return {"rows": rows, "shown": shown, "finished": finished, "reader": times,
+            "reader_done": reader_done, "ticks": sorted({int(x) for x in labels}),
+            "report": outcome.groups() if outcome else None}
+
+
+def compare(browser, source_home: Path, folder: Path, baseline: Path,
+            rounds: int) -> dict[str, dict[str, list[float]]]:
+    """First pages served by the baseline checkout and by this one, alternately."""
+    out: dict[str, dict[str, list[float]]] = {}
+    for r in range(rounds):
+        for kind in ("baseline", "current") if r % 2 == 0 else ("current", "baseline"):
+            home = folder / f"{kind}-{r}"
+            shutil.copytree(source_home, home, ignore=shutil.ignore_patterns("streamlit.log"))
+            checkout = baseline if kind == "baseline" else None
+            with dashboard_server(home, checkout=checkout) as url:
+                for i in range(3):
+                    times, context, _ = first_page(browser, url)
+                    context.close()  # type: ignore[attr-defined]
+                    slot = out.setdefault(f"{kind} {'cold' if i == 0 else 'warm'}", {})
+                    for name, value in times.items():
+                        slot.setdefault(name, []).append(value)
+    return out
+
+
+def compare_table(found: dict[str, dict[str, list[float]]]) -> str:
+    """Medians of each measure, before and after."""
+    cols = ["baseline cold", "current cold", "baseline warm", "current warm"]
+    lines = ["| measure (median s) | " + " | ".join(cols) + " |",
+             "|---|" + "---|" * len(cols)]
+    for name in MEASURES[:4]:
+        cells = [f"{statistics.median(found[c][name]):.2f}" if c in found else "" for c in cols]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def warm_up_log(log: Path) -> str:
+    """The warm-up's own timings, from the server log."""
+    found = re.findall(r"warm-up: (for_\w+) in ([\d.]+) s", log.read_text(errors="replace"))
+    return ", ".join(f"{job} {sec} s" for job, sec in found) or "not finished"
 
 
 def table(times: dict[str, list[float]]) -> str:
     """Markdown table of the timings."""
-    lines = ["| measure | runs | first (cold) s | median s | max s | target s | met |",
+    lines = ["| measure | runs | first (cold) s | median s | max s | target s | met (median) |",
              "|---|---|---|---|---|---|---|"]
     for name, values in times.items():
         med = statistics.median(values)
-        met = "yes" if max(values) < TARGET else "no"
+        target = f"{TARGET:.1f}" if name.startswith("first page") else ""
+        met = ("yes" if med < TARGET else "no") if target else ""
         lines.append(f"| {name} | {len(values)} | {values[0]:.2f} | {med:.2f} | "
-                     f"{max(values):.2f} | {TARGET:.1f} | {met} |")
+                     f"{max(values):.2f} | {target} | {met} |")
     return "\n".join(lines)
+
+
+def upload_text(check: dict[str, object]) -> str:
+    """The upload check in words."""
+    reader = check["reader"]
+    assert isinstance(reader, dict)
+    report = check["report"]
+    outcome = (f"report: {report[0]} rows, {report[1]} errors, {report[2]} warnings"
+               if isinstance(report, tuple) else "report not read")
+    still = float(check["reader_done"]) < float(check["finished"])  # type: ignore[arg-type]
+    return (
+        f"Once the warm-up had prepared Great Expectations, a force user uploaded a "
+        f"{check['rows']:,}-row CSV return: its progress box showed "
+        f"{float(check['shown']):.2f} s after Submit, its elapsed-time label read "
+        f"{check['ticks'] or 'no'} s (read after the policymaker's page below), and the "
+        f"report came after "
+        f"{float(check['finished']):.1f} s ({outcome}).  Meanwhile a policymaker opened the "
+        f"first page in another tab: {reader['first page: open, sign in, headline drawn']:.2f} s "
+        f"(sign-in to headline drawn {reader['sign-in to headline drawn']:.2f} s); the upload "
+        f"was {'still running' if still else 'already finished'} when the headline was drawn."
+    )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--home", type=Path, default=None,
-                        help="an existing warehouse with the demo sign-ins (not rebuilt)")
+                        help="a warehouse with the demo sign-ins (copied, not changed)")
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--upload-rows", type=int, default=20_000)
+    parser.add_argument("--baseline", type=Path, default=None,
+                        help="a checkout of an earlier revision to compare with")
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     if chromium_path() is None:
         print("Chromium is not installed (apt-get install chromium)", file=sys.stderr)
         return 2
     if args.home is None:
-        home = (REPO / "var" / "bench-dashboard").resolve()
-        ensure_fixture(home)
+        source_home = (REPO / "var" / "bench-dashboard").resolve()
+        ensure_fixture(source_home)
         source = "the test suite's fixture warehouse (tests/dashboards/warehouse_fixture.py)"
     else:
-        home = args.home.resolve()
-        source = f"the warehouse at `{home}`"
-    sizes = warehouse_size(home)
-    with dashboard_server(home) as url:
-        times = measure(url, args.runs)
-    load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
+        source_home = args.home.resolve()
+        source = f"a copy of the warehouse at `{source_home}`"
+    sizes = warehouse_size(source_home)
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory(prefix="bench-dashboard-") as tmp:
+        home = Path(tmp) / "home"
+        shutil.copytree(source_home, home, ignore=shutil.ignore_patterns("streamlit.log"))
+        loads = [os.getloadavg()]
+        with sync_playwright() as play:
+            browser = play.chromium.launch(executable_path=chromium_path(),
+                                           args=CHROMIUM_ARGS)
+            with dashboard_server(home) as url:
+                times = measure(browser, url, args.runs)
+                loads.append(os.getloadavg())
+                check = (upload_check(browser, url, args.upload_rows, Path(tmp),
+                                      home / "streamlit.log")
+                         if args.upload_rows else None)
+                loads.append(os.getloadavg())
+            warm = warm_up_log(home / "streamlit.log")
+            before = (compare(browser, source_home, Path(tmp), args.baseline.resolve(),
+                              args.rounds) if args.baseline else None)
+            if before:
+                loads.append(os.getloadavg())
+            browser.close()
+    load = "; ".join(" / ".join(f"{x:.1f}" for x in triple) for triple in loads)
     result = table(times)
     print(result)
+    if check:
+        print(upload_text(check))
+    if before:
+        print(compare_table(before))
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(
         "# Dashboard: time to the policymaker's headline\n\n"
-        f"Measured {stamp} by `benchmarks/bench_dashboard.py --runs {args.runs}` in headless "
-        f"Chromium (Playwright) against `streamlit run dashboards/app.py` on "
-        f"{platform.system()} with {os.cpu_count()} cores.\n\n"
-        f"Warehouse: {source}: "
-        + ", ".join(f"{n:,} {t}" for t, n in sizes.items()) + ". "
-        f"Load average while measuring: {load}.\n\n"
-        "*open to sign-in form*: loading the app in a new tab until the form is shown. "
-        "*sign-in to headline*: from pressing Sign in until the headline figure and the trend "
-        "chart are drawn. *open and sign in to headline*: the two together (typing included). "
-        "*menu to headline*: from clicking Headline on another page until the same. "
-        "The first run is on a freshly started server with nothing cached.\n\n"
-        + result + "\n",
+        f"Measured {stamp} by `benchmarks/bench_dashboard.py --runs {args.runs} "
+        f"--upload-rows {args.upload_rows}` in headless Chromium (Playwright) against "
+        f"`python -m dashboards.serve` (as `darkfigure dashboard`) on {platform.system()} "
+        f"with {os.cpu_count()} cores.\n\n"
+        f"Warehouse: {source}: " + ", ".join(f"{n:,} {t}" for t, n in sizes.items()) + ". "
+        f"Load average (1/5/15 min) before, after the runs, after the upload"
+        f"{', after the comparison' if before else ''}: {load}.\n\n"
+        "**First page** = open the app in a new tab (empty browser cache) -> sign-in form "
+        "shown -> username and password typed (instantly, by Playwright) -> *Sign in* "
+        "pressed -> the headline figure shown and both its charts drawn.  Target: under "
+        f"{TARGET:.0f} s.  Its parts: *open to sign-in form*; *sign-in to headline figure* "
+        "(the navy box with the estimate); *sign-in to headline drawn* (and both charts). "
+        "*menu to headline*: clicking Headline on another page until the same.  The first "
+        "run is on a server started a moment before (it answered its health check; the "
+        f"warm-up thread was still running).  Warm-up, from the server log: {warm}.\n\n"
+        + result + "\n"
+        + (f"\n## Long work does not block other readers\n\n{upload_text(check)}\n"
+           if check else "")
+        + (f"\n## Before and after, at the same load\n\nBaseline: `{args.baseline}` served "
+           f"with `streamlit run`; current: `python -m dashboards.serve`.  {args.rounds} "
+           "rounds; in each, a fresh server of each (alternating which goes first) serves "
+           "three first pages: *cold* is the first, *warm* the other two.\n\n"
+           + compare_table(before) + "\n" if before else ""),
         encoding="utf-8",
     )
     print(f"Recorded in {RESULTS}")

@@ -39,16 +39,26 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def dashboard_server(home: Path, *, timeout: float = 60) -> Iterator[str]:
-    """Serve the dashboard on a free port against ``home``; yields its URL."""
+def dashboard_server(home: Path, *, timeout: float = 60,
+                     checkout: Path | None = None) -> Iterator[str]:
+    """Serve the dashboard on a free port against ``home``; yields its URL.
+
+    ``checkout``: serve another checkout of the repository (an earlier
+    revision, for a before-and-after benchmark) with plain ``streamlit run``.
+    """
     from darkfigure.commands.dashboard import streamlit_command
 
     port = free_port()
     env = {**os.environ, "DARKFIGURE_HOME": str(home), "DARKFIGURE_DEMO": "1",
            "PYTENSOR_FLAGS": "blas__ldflags=-lblas"}
+    command = streamlit_command(port, "127.0.0.1")
+    if checkout is not None:
+        env["PYTHONPATH"] = str(checkout)  # its packages before the installed ones
+        command = [command[0], "-m", "streamlit", "run",
+                   str(checkout / "dashboards" / "app.py"), *command[3:]]
     log = (home / "streamlit.log").open("w")
-    proc = subprocess.Popen(streamlit_command(port, "127.0.0.1"), env=env, stdout=log,
-                            stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,
+                            cwd=checkout)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout
