@@ -1,4 +1,4 @@
-"""darkfigure dashboard: ``streamlit run dashboards/app.py`` (or ``darkfigure dashboard``).
+"""darkfigure dashboard: ``darkfigure dashboard`` (``python -m dashboards.serve``, warmed up).
 
 The entry page checks the sign-in, then offers the pages of the user's role.
 Access is enforced again in :mod:`dashboards.data` for every read.
