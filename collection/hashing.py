@@ -13,6 +13,13 @@ was tried: on an idle machine it would save about 1.5 s of the 5 s a
 million-row return takes here, but on a shared machine the two processes
 contend for one core and are slower than one, and the load average says too
 late whether a core is free; one process it is.
+
+DuckDB's vectorised ``sha256`` was measured too, as
+``sha256(opad || unhex(sha256(ipad || message)))`` over blobs on two threads
+(DuckDB 2.0.1, a million 40-byte messages, same digests): 1.69 CPU s against
+1.22 s for this loop, and ``hmac.digest`` per message (OpenSSL's one-shot HMAC)
+took 1.1 s per 500,000 against 0.53 s here.  On shared cores CPU seconds are
+what count, so this loop stays.
 """
 
 from __future__ import annotations
