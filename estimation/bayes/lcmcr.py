@@ -23,7 +23,7 @@ The parametrisation is chosen for geometry, the posterior is the same:
 * log weights built by cumulative sums, never by products of small numbers.
 
 The PyMC model (:func:`build_model`) is the specification; the sampler runs the
-same density written by hand in numba (:func:`lcmcr_logp_grad`,
+same density written by hand in numba (:mod:`estimation.bayes.lcmcr_density`,
 :func:`compile_fast`), which the tests check against it.
 
 Label switching does not matter for N; the gate therefore looks at N and
@@ -32,17 +32,25 @@ Label switching does not matter for N; the gate therefore looks at N and
 
 from __future__ import annotations
 
-import functools
 import math
 from typing import Any, ClassVar
 
 import numpy as np
 
 from estimation.bayes import mcmc
+from estimation.bayes.lcmcr_density import (  # noqa: F401  (re-exported: the tests and callers use lcmcr.*)
+    c_callbacks,
+    jitted,
+    kept_cells,
+    lcmcr_logp_grad,
+    pack,
+)
 from estimation.capture_table import CaptureTable
 from estimation.registry import Estimator, Fit, register
 
 DEFAULT_K = 10
+#: NUTS iterations per kept draw (option ``thin``); see ``LCMCR._fit``.
+DEFAULT_THIN = 2
 A_ALPHA = 0.25
 B_ALPHA = 0.25
 
@@ -119,179 +127,6 @@ def build_model(
     return model
 
 
-# ---------------------------------------------------------------------------
-# Hand-written log density and gradient (numba), what the sampler actually runs.
-#
-# The PyMC model above is the readable specification (and the tests' check of
-# this code); PyTensor's per-call overhead made each gradient cost 70-150 us,
-# while this costs a few us on the at most 64 cells x K classes.  Unconstrained
-# vector x = [log alpha, log E_1..E_{K-1}, logit lam (t x K, row-major)], the
-# same transforms PyMC uses, so the posterior is identical.
-
-
-def lcmcr_logp_grad(
-    x: np.ndarray, bits: np.ndarray, y: np.ndarray, K: int, a_alpha: float, b_alpha: float
-) -> tuple[float, np.ndarray, float]:
-    """Log posterior density (up to a constant), its gradient, and ``log p0``.
-
-    ``bits`` (m x t) are the patterns kept: row 0 the empty one, then the
-    observed cells with a positive count ``y`` (``y[0] = 0``); empty cells add
-    nothing to the conditional likelihood.  Plain Python here (slow, but it is
-    what the gradient test reads); the sampler runs :func:`jitted`.
-    """
-    m, t = bits.shape
-    n = y.sum()
-    grad = np.zeros(x.size)
-    alpha = math.exp(x[0])
-    logp = a_alpha * x[0] - b_alpha * alpha  # Gamma prior with the log-Jacobian
-    s = np.empty(K - 1)  # s_k = log(1 - V_k) = -E_k / alpha
-    base = np.empty(K)  # log pi_k + sum_j log(1 - lam_jk)
-    cum = 0.0
-    for k in range(K - 1):
-        e = math.exp(x[1 + k])
-        logp += x[1 + k] - e  # Exp(1) prior with the log-Jacobian
-        s[k] = -e / alpha
-        base[k] = cum + math.log(-math.expm1(s[k]))  # log V_k
-        cum += s[k]
-    base[K - 1] = cum
-    off = K
-    lam = np.empty((t, K))
-    for j in range(t):
-        for k in range(K):
-            v = x[off + j * K + k]
-            sp = max(v, 0.0) + math.log1p(math.exp(-abs(v)))  # -log(1 - lam)
-            logp += v - 2.0 * sp  # Beta(1, 1) prior: log lam + log(1 - lam)
-            base[k] -= sp
-            lam[j, k] = math.exp(v - sp)
-    # log p_h = logsumexp_k joint[h, k]; resp[h, k] the class responsibilities.
-    resp = np.empty((m, K))
-    log_p0 = 0.0
-    for h in range(m):
-        top = -np.inf
-        for k in range(K):
-            z = base[k]
-            for j in range(t):
-                if bits[h, j]:
-                    z += x[off + j * K + k]
-            resp[h, k] = z
-            if z > top:
-                top = z
-        total = 0.0
-        for k in range(K):
-            resp[h, k] = math.exp(resp[h, k] - top)
-            total += resp[h, k]
-        log_p = top + math.log(total)
-        # d/d log p_h of the likelihood: y_h, and for the empty pattern that of
-        # -n log(1 - p0), which is n p0 / (1 - p0).
-        if h == 0:
-            log_p0 = log_p
-            logp -= n * math.log(-math.expm1(log_p))
-            weight = n / math.expm1(-log_p)
-        else:
-            logp += y[h] * log_p
-            weight = y[h]
-        for k in range(K):
-            resp[h, k] *= weight / total
-    g = resp.sum(axis=0)  # d/d log pi_k (and d/d sum_j log(1 - lam_jk))
-    for j in range(t):
-        for k in range(K):
-            d = -g[k] * lam[j, k] + 1.0 - 2.0 * lam[j, k]
-            for h in range(m):
-                if bits[h, j]:
-                    d += resp[h, k]
-            grad[off + j * K + k] = d
-    # log pi_k = log(1 - exp(s_k)) + sum_{l<k} s_l, so d/ds_l = g_l dlog1mexp + sum_{k>l} g_k.
-    later = g[K - 1]
-    d_alpha = 0.0
-    for k in range(K - 2, -1, -1):
-        ds = -g[k] / math.expm1(-s[k]) + later
-        later += g[k]
-        grad[1 + k] = ds * s[k] + 1.0 - math.exp(x[1 + k])
-        d_alpha -= ds * s[k]
-    grad[0] = d_alpha + a_alpha - b_alpha * alpha
-    return logp, grad, log_p0
-
-
-@functools.cache
-def jitted() -> Any:
-    """:func:`lcmcr_logp_grad` compiled by numba (cached on disk; numba imported only here)."""
-    import numba
-
-    # error_model numpy: a division by zero gives inf (NUTS rejects the point), not an
-    # exception that a C callback cannot raise.
-    return numba.njit(cache=True, nogil=True, error_model="numpy")(lcmcr_logp_grad)
-
-
-_CORE: Any = None
-_UNPACK: Any = None
-
-
-@functools.cache
-def c_callbacks() -> tuple[Any, Any]:
-    """nutpie's C callbacks (log density with gradient; expand to ``p0, alpha``).
-
-    The table travels in nutpie's ``user_data`` pointer as one float64 array
-    (:func:`pack`), so the compiled code does not depend on it and numba's disk
-    cache serves every table.
-    """
-    import numba
-    from numba import types
-
-    # The callbacks reach the compiled helpers as module globals, not closure
-    # cells: numba keys its disk cache on the pickled closure, and a dispatcher
-    # pickles differently in every process (the cache would never hit).
-    global _CORE, _UNPACK
-    _CORE = jitted()
-
-    @numba.njit(cache=True, nogil=True)
-    def unpack(ptr: Any) -> Any:
-        head = numba.carray(ptr, (5,), dtype=np.float64)
-        m, t = int(head[0]), int(head[1])
-        data = numba.carray(ptr, (5 + m * (t + 1),), dtype=np.float64)
-        bits = data[5 : 5 + m * t].reshape((m, t))
-        return bits, data[5 + m * t :], int(head[2]), head[3], head[4]
-
-    _UNPACK = unpack
-    double_p = types.CPointer(types.double)
-
-    @numba.cfunc(types.int64(types.uint64, double_p, double_p, double_p, types.voidptr), cache=True)
-    def logp_c(dim: Any, x_: Any, grad_: Any, logp_: Any, user: Any) -> int:
-        bits, y, K, a_alpha, b_alpha = _UNPACK(user)
-        value, grad, _ = _CORE(numba.carray(x_, (dim,)), bits, y, K, a_alpha, b_alpha)
-        numba.carray(grad_, (dim,))[:] = grad
-        numba.carray(logp_, ())[()] = value
-        if not np.isfinite(value) or not np.all(np.isfinite(grad)):
-            return 3
-        return 0
-
-    @numba.cfunc(
-        types.int64(types.uint64, types.uint64, double_p, double_p, types.voidptr), cache=True
-    )
-    def expand_c(dim: Any, expanded: Any, x_: Any, out_: Any, user: Any) -> int:
-        bits, y, K, a_alpha, b_alpha = _UNPACK(user)
-        x = numba.carray(x_, (dim,))
-        out = numba.carray(out_, (expanded,))
-        out[0] = np.exp(_CORE(x, bits, y, K, a_alpha, b_alpha)[2])
-        out[1] = np.exp(x[0])
-        return 0
-
-    return logp_c, expand_c
-
-
-def pack(bits: np.ndarray, y: np.ndarray, K: int, a_alpha: float, b_alpha: float) -> np.ndarray:
-    """The table and prior as the flat array :func:`c_callbacks` read."""
-    head = [bits.shape[0], bits.shape[1], K, a_alpha, b_alpha]
-    return np.concatenate([head, bits.ravel(), y]).astype(np.float64)
-
-
-def kept_cells(counts: np.ndarray, t: int) -> tuple[np.ndarray, np.ndarray]:
-    """Patterns (0/1 rows) and counts of the empty pattern and the positive cells."""
-    codes = np.flatnonzero(np.asarray(counts) > 0)
-    codes = np.concatenate([[0], codes[codes > 0]])
-    bits = (codes[:, None] >> np.arange(t)) & 1
-    return bits.astype(np.int64), np.asarray(counts, dtype=np.float64)[codes]
-
-
 def compile_fast(
     counts: np.ndarray,
     t: int,
@@ -340,6 +175,9 @@ class LCMCR(Estimator):
         K = self.settings.options.get("K", DEFAULT_K)
         if not isinstance(K, (int, np.integer)) or K < 2:
             raise ValueError(f"option K must be a whole number of classes, 2 or more; got {K!r}")
+        thin = self.settings.options.get("thin", DEFAULT_THIN)
+        if not isinstance(thin, (int, np.integer)) or thin < 1:
+            raise ValueError(f"option thin must be a whole number, 1 or more; got {thin!r}")
 
     def _fit(self) -> Fit:
         s = self.settings
@@ -348,11 +186,7 @@ class LCMCR(Estimator):
         posterior = mcmc.sample_total(
             compiled,
             self.table.n,
-            # Measured on UKdat, UKdat_5 and kosovo (benchmarks/bench_mcmc.py): with
-            # the draws' variances as mass matrix and smaller steps, ESS of N per
-            # draw rises from about 0.05-0.1 to 0.3-0.4, at about 250 leapfrog steps
-            # per draw, and the first run passes the gate without divergences.
-            sampler_settings(s, target_accept=0.95, grad_mass_matrix=False),
+            lcmcr_sampler_settings(s, self.table.t),
             gated=["p0"],
         )
         median, lower, upper = mcmc.equal_tailed(posterior.total, s.level)
@@ -369,16 +203,38 @@ class LCMCR(Estimator):
         )
 
 
+def lcmcr_sampler_settings(settings: Any, t: int) -> mcmc.SamplerSettings:
+    """lcmcr's sampler defaults for a table of ``t`` lists (``options`` still override them).
+
+    Measured with benchmarks/bench_mcmc.py and seeds 1-6 (figures in the commit
+    messages).  On 5 or more lists the low-rank mass matrix follows the linear
+    ridges between ``alpha`` and the sticks: UK 6 lists takes about 32 leapfrog
+    steps per draw instead of 255 with the diagonal one, ESS of N per draw
+    0.5-0.8, and target 0.98 keeps divergences rare (0.95: 1 run in 4 had
+    one).  On kosovo (4 lists) the low-rank adaptation does worse (137 steps
+    per draw, ESS of N 430-1,050 from 2 x 2,000 draws) than the diagonal mass
+    matrix from the draws' variances at target 0.95 (250 steps, ESS 1,450), so
+    fewer lists keep that.  Either way successive draws stay correlated, and
+    keeping every second one (``thin``) lifts ESS of N on UK 6 lists from
+    1,000-1,600 to 1,400-1,650 for the default 2 x 1,000 kept draws.
+    """
+    if t >= 5:
+        return sampler_settings(settings, target_accept=0.98, low_rank=True, thin=DEFAULT_THIN)
+    return sampler_settings(settings, target_accept=0.95, grad_mass_matrix=False, thin=DEFAULT_THIN)
+
+
 def sampler_settings(
     settings: Any,
     target_accept: float = 0.9,
     low_rank: bool = False,
     grad_mass_matrix: bool = True,
+    thin: int = 1,
 ) -> mcmc.SamplerSettings:
     """Sampler settings from the estimator :class:`~estimation.registry.Settings`.
 
     ``options`` may override ``target_accept``, ``pilots``, ``low_rank``,
-    ``grad_mass_matrix`` and ``rerun`` (re-run once after a failed gate, default
+    ``grad_mass_matrix``, ``thin`` (keep every thin-th draw; ``draws`` counts
+    the kept ones) and ``rerun`` (re-run once after a failed gate, default
     true); the keyword arguments are the method's defaults.
     """
     seed = settings.seed
@@ -395,4 +251,5 @@ def sampler_settings(
         low_rank=bool(options.get("low_rank", low_rank)),
         grad_mass_matrix=bool(options.get("grad_mass_matrix", grad_mass_matrix)),
         rerun=bool(options.get("rerun", True)),
+        thin=int(options.get("thin", thin)),
     )
