@@ -134,6 +134,9 @@ def writing(*, atomic: bool = True,
 
 
 def _alias(after: Version, before: Version, generation: int) -> None:
+    # ``after`` is read just after the lock is released: a write by another process
+    # in those microseconds would be taken for ours, and its change shown only when
+    # the cache entry expires (CACHE_TTL).
     with _lock:
         if generation == _generation and after != before:
             _aliases[after] = _aliases.get(before, before)
