@@ -130,3 +130,22 @@ def test_cli_continues_a_study(tmp_path, capsys):
     assert table.loc["independence", "reps"] == 3
     assert len(store.load(tmp_path, "independent", "independence")) == 3
     assert "| independence | 3 |" in capsys.readouterr().out
+
+
+def test_a_study_begun_locally_continues_on_another_cluster(tmp_path):
+    """The replicates recorded by a local run count when the study goes on through a
+    scheduler address (as on a bigger cluster): only the missing ones are fitted."""
+    from distributed import LocalCluster
+
+    args = ["study", "--method", "Mt", "--scenario", "negative-dependence",
+            "--out-dir", str(tmp_path)]
+    assert main([*args, "--reps", "2", "--workers", "1"]) == 0
+    first = _recorded(tmp_path, "negative-dependence", "Mt")
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                      dashboard_address=":0") as cluster:
+        assert main([*args, "--reps", "4", "--scheduler", cluster.scheduler_address]) == 0
+    after = _recorded(tmp_path, "negative-dependence", "Mt")
+    assert list(after["rep"]) == [0, 1, 2, 3]
+    pd.testing.assert_frame_equal(after.iloc[:2], first)
+    serial = pd.DataFrame(run_serial("negative-dependence", ["Mt"], 4, seed=1))
+    pd.testing.assert_frame_equal(after[SAME], serial[SAME], check_dtype=False)
