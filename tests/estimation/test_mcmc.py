@@ -6,7 +6,7 @@ import arviz as az
 import numpy as np
 import pytest
 
-from estimation.bayes import mcmc
+from estimation.bayes import mcmc, nutpie_models
 
 
 def _idata(draws: np.ndarray, diverging: int = 0):
@@ -88,3 +88,66 @@ def test_sample_is_reproducible_and_right():
     diag = post.diagnostics()
     for key in ("rhat", "ess_bulk", "ess_tail", "divergences", "reran", "sampler"):
         assert key in diag
+
+
+def test_thinning_keeps_every_kth_draw_and_every_divergence():
+    """thin_draws keeps the last draw of each block and flags it if any draw of the block
+    diverged, so thinning cannot hide a divergence from the gate."""
+    draws = np.arange(12, dtype=float).reshape(2, 6)
+    div = np.zeros((2, 6), dtype=bool)
+    div[0, 0] = True  # dropped draw, block 0 of chain 0
+    div[1, 5] = True  # kept draw, block 2 of chain 1
+    idata = az.from_dict(posterior={"N": draws}, sample_stats={"diverging": div})
+    thinned = mcmc.thin_draws(idata, 2)
+    assert thinned.posterior["N"].values.tolist() == [[1.0, 3.0, 5.0], [7.0, 9.0, 11.0]]
+    assert thinned.sample_stats["diverging"].values.tolist() == [
+        [True, False, False],
+        [False, False, True],
+    ]
+    assert mcmc.check(thinned, ["N"]).divergences == 2
+    assert mcmc.thin_draws(idata, 1) is idata
+
+
+def _korea_lcmcr(reference_table):
+    from estimation.bayes import lcmcr
+
+    table = reference_table("Korea")
+    return lcmcr.compile_fast(lcmcr.full_counts(table), table.t, 3), table.n
+
+
+def _tiny(seed: int = 4) -> mcmc.SamplerSettings:
+    return mcmc.SamplerSettings(draws=150, tune=150, seed=seed, pilots=0, rerun=False)
+
+
+def test_fast_path_uses_numba_c_callbacks(reference_table):
+    """With nutpie's private CompiledPyMCModel as expected, the C callbacks are used."""
+    from nutpie.compile_pymc import CompiledPyMCModel
+
+    compiled, _ = _korea_lcmcr(reference_table)
+    model, path = nutpie_models.nutpie_model(compiled, lambda seed: np.zeros(compiled.ndim))
+    assert path == nutpie_models.FAST_PATH
+    assert isinstance(model, CompiledPyMCModel)
+    idata, info = mcmc.sample(compiled, _tiny())
+    assert info["log_density"] == nutpie_models.FAST_PATH
+    assert idata.posterior["p0"].shape == (2, 150)
+
+
+def test_fallback_when_private_nutpie_api_changes(monkeypatch, reference_table):
+    """If CompiledPyMCModel refuses its fields (as a future nutpie may), sampling falls back
+    to Python callbacks of the same density, says so, and gives the same chains: the two
+    paths evaluate the same numbers at the same points from the same seed."""
+    import nutpie.compile_pymc
+
+    compiled, _ = _korea_lcmcr(reference_table)
+    fast, _ = mcmc.sample(compiled, _tiny())
+
+    class Changed:
+        def __init__(self, **fields):
+            raise TypeError("unexpected keyword argument 'compiled_logp_func'")
+
+    monkeypatch.setattr(nutpie.compile_pymc, "CompiledPyMCModel", Changed)
+    model, path = nutpie_models.nutpie_model(compiled, lambda seed: np.zeros(compiled.ndim))
+    assert path.startswith(nutpie_models.FALLBACK) and "TypeError" in path
+    slow, info = mcmc.sample(compiled, _tiny())
+    assert info["log_density"].startswith(nutpie_models.FALLBACK)
+    np.testing.assert_allclose(slow.posterior["p0"].values, fast.posterior["p0"].values, rtol=1e-9)
