@@ -240,6 +240,15 @@ def compare_table(found: dict[str, dict[str, list[float]]]) -> str:
     return "\n".join(lines)
 
 
+def revision(checkout: Path) -> str:
+    """The commit a checkout is at (short hash), or ``unknown``."""
+    import subprocess
+
+    done = subprocess.run(["git", "-C", str(checkout), "rev-parse", "--short", "HEAD"],
+                          capture_output=True, text=True, check=False)
+    return done.stdout.strip() or "unknown"
+
+
 def warm_up_log(log: Path) -> str:
     """The warm-up's own timings, from the server log."""
     found = re.findall(r"warm-up: (for_\w+) in ([\d.]+) s", log.read_text(errors="replace"))
@@ -334,13 +343,16 @@ def main() -> int:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(
         "# Dashboard: time to the policymaker's headline\n\n"
-        f"Measured {stamp} by `benchmarks/bench_dashboard.py --runs {args.runs} "
-        f"--upload-rows {args.upload_rows}` in headless Chromium (Playwright) against "
+        f"Measured {stamp} by `benchmarks/bench_dashboard.py {' '.join(sys.argv[1:])}` "
+        f"in headless Chromium (Playwright) against "
         f"`python -m dashboards.serve` (as `darkfigure dashboard`) on {platform.system()} "
         f"with {os.cpu_count()} cores.\n\n"
         f"Warehouse: {source}: " + ", ".join(f"{n:,} {t}" for t, n in sizes.items()) + ". "
         f"Load average (1/5/15 min) before, after the runs, after the upload"
-        f"{', after the comparison' if before else ''}: {load}.\n\n"
+        f"{', after the comparison' if before else ''}: {load}; benchmark, server and "
+        f"browser at nice {os.nice(0)}.  With the load above the {os.cpu_count()} cores the "
+        "times include waiting for a CPU: compare them only with times taken at a similar "
+        "load (the before-and-after section below is).\n\n"
         "**First page** = open the app in a new tab (empty browser cache) -> sign-in form "
         "shown -> username and password typed (instantly, by Playwright) -> *Sign in* "
         "pressed -> the headline figure shown and both its charts drawn.  Target: under "
@@ -352,7 +364,8 @@ def main() -> int:
         + result + "\n"
         + (f"\n## Long work does not block other readers\n\n{upload_text(check)}\n"
            if check else "")
-        + (f"\n## Before and after, at the same load\n\nBaseline: `{args.baseline}` served "
+        + (f"\n## Before and after, at the same load\n\nBaseline: `{args.baseline}` "
+           f"(revision {revision(args.baseline)}) served "
            f"with `streamlit run`; current: `python -m dashboards.serve`.  {args.rounds} "
            "rounds; in each, a fresh server of each (alternating which goes first) serves "
            "three first pages: *cold* is the first, *warm* the other two.\n\n"
