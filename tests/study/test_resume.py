@@ -23,7 +23,9 @@ SAME = ["rep", "rep_seed", "observed", "estimate", "lower", "upper", "error"]
 
 @pytest.fixture(scope="module")
 def client():
-    with dask_client(workers=1) as c:
+    # Threads in this process: starts in a second, unlike worker processes (those are
+    # covered by test_study's Dask test).
+    with _cluster() as cluster, dask_client(cluster.scheduler_address) as c:
         yield c
 
 
@@ -121,29 +123,27 @@ def test_gate_shares_and_coverage_mcse_by_hand():
     assert math.isnan(fast["converged_pct"]) and fast["warned_pct"] == 0.0
 
 
-def test_cli_continues_a_study(tmp_path, capsys):
-    args = ["study", "--method", "independence", "--scenario", "independent", "--workers", "1",
-            "--out-dir", str(tmp_path)]
-    assert main([*args, "--reps", "2"]) == 0
-    assert main([*args, "--reps", "3"]) == 0
-    table = pd.read_csv(tmp_path / "study_independent.csv").set_index("method")
-    assert table.loc["independence", "reps"] == 3
-    assert len(store.load(tmp_path, "independent", "independence")) == 3
-    assert "| independence | 3 |" in capsys.readouterr().out
-
-
-def test_a_study_begun_locally_continues_on_another_cluster(tmp_path):
-    """The replicates recorded by a local run count when the study goes on through a
-    scheduler address (as on a bigger cluster): only the missing ones are fitted."""
+def _cluster():
     from distributed import LocalCluster
 
+    return LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                        dashboard_address=":0")
+
+
+def test_the_cli_continues_a_study_on_another_cluster(tmp_path, capsys):
+    """The replicates recorded through one cluster count when the study goes on through
+    another's scheduler address (as on a bigger cluster): only the missing ones are
+    fitted, and the table shows them all."""
     args = ["study", "--method", "Mt", "--scenario", "negative-dependence",
             "--out-dir", str(tmp_path)]
-    assert main([*args, "--reps", "2", "--workers", "1"]) == 0
+    with _cluster() as cluster:
+        assert main([*args, "--reps", "2", "--scheduler", cluster.scheduler_address]) == 0
     first = _recorded(tmp_path, "negative-dependence", "Mt")
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
-                      dashboard_address=":0") as cluster:
+    with _cluster() as cluster:
         assert main([*args, "--reps", "4", "--scheduler", cluster.scheduler_address]) == 0
+    table = pd.read_csv(tmp_path / "study_negative-dependence.csv").set_index("method")
+    assert table.loc["Mt", "reps"] == 4
+    assert "| Mt | 4 |" in capsys.readouterr().out
     after = _recorded(tmp_path, "negative-dependence", "Mt")
     assert list(after["rep"]) == [0, 1, 2, 3]
     pd.testing.assert_frame_equal(after.iloc[:2], first)
