@@ -111,12 +111,16 @@ class SamplerSettings:
     thin: int = 1
 
     def stronger(self) -> SamplerSettings:
-        """Settings for the one re-run after a failed gate: more tuning and draws, smaller steps."""
+        """Settings for the one re-run after a failed gate: more tuning and draws, smaller steps.
+
+        The step-size target moves halfway to 1 (at least to 0.95), so a run that
+        already asked for 0.95 re-runs at 0.975, not at the same step size.
+        """
         return dataclasses.replace(
             self,
             draws=2 * self.draws,
             tune=2 * self.tune,
-            target_accept=max(0.95, self.target_accept),
+            target_accept=max(0.95, (1.0 + self.target_accept) / 2),
             seed=self.seed + 1,
         )
 

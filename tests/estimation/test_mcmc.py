@@ -56,6 +56,8 @@ def test_stronger_settings_double_the_work():
     t = s.stronger()
     assert (t.draws, t.tune, t.target_accept) == (1000, 600, 0.95)
     assert t.seed != s.seed
+    # A run already at 0.95 re-runs with smaller steps still.
+    assert mcmc.SamplerSettings(target_accept=0.95).stronger().target_accept == 0.975
 
 
 def test_equal_tailed_interval():
