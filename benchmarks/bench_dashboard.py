@@ -249,10 +249,20 @@ def revision(checkout: Path) -> str:
     return done.stdout.strip() or "unknown"
 
 
-def warm_up_log(log: Path) -> str:
-    """The warm-up's own timings, from the server log."""
-    found = re.findall(r"warm-up: (for_\w+) in ([\d.]+) s", log.read_text(errors="replace"))
-    return ", ".join(f"{job} {sec} s" for job, sec in found) or "not finished"
+def warm_up_log(log: Path, runs: tuple[float, float] | None = None) -> str:
+    """The warm-up's own timings, from the server log; with ``runs`` (start and end,
+    epoch seconds), which jobs overlapped the measured runs."""
+    found = re.findall(r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+) INFO [^\n]*?warm-up: "
+                       r"(for_\w+) in ([\d.]+) s", log.read_text(errors="replace"))
+    parts = []
+    for stamp, job, sec in found:
+        end = datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S,%f").timestamp()
+        overlap = ""
+        if runs is not None:
+            inside = end - float(sec) < runs[1] and end > runs[0]
+            overlap = " (during the runs)" if inside else " (outside the runs)"
+        parts.append(f"{job} {sec} s{overlap}")
+    return ", ".join(parts) or "not finished"
 
 
 def table(times: dict[str, list[float]]) -> str:
@@ -320,13 +330,15 @@ def main() -> int:
             browser = play.chromium.launch(executable_path=chromium_path(),
                                            args=CHROMIUM_ARGS)
             with dashboard_server(home) as url:
+                began = time.time()
                 times = measure(browser, url, args.runs)
+                span = (began, time.time())
                 loads.append(os.getloadavg())
                 check = (upload_check(browser, url, args.upload_rows, Path(tmp),
                                       home / "streamlit.log")
                          if args.upload_rows else None)
                 loads.append(os.getloadavg())
-            warm = warm_up_log(home / "streamlit.log")
+            warm = warm_up_log(home / "streamlit.log", span)
             before = (compare(browser, source_home, Path(tmp), args.baseline.resolve(),
                               args.rounds) if args.baseline else None)
             if before:

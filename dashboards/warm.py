@@ -26,9 +26,9 @@ import threading
 import time
 
 LOG = logging.getLogger("darkfigure.dashboard")
-#: Seconds without a page run before the upload warm-up starts (longer than a
-#: browser takes to load the app between two page runs of one reader) ...
-QUIET_SECONDS = 5.0
+#: Seconds without a page run before the upload warm-up starts: longer than a busy
+#: browser takes to load the app before its first page run (3-5 s at load 15) ...
+QUIET_SECONDS = 10.0
 #: ... or at the latest this long after the server started.
 UPLOAD_WARM_DEADLINE = 120.0
 #: What the sign-in, headline and other published pages import.
