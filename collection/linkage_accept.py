@@ -10,7 +10,20 @@ from collection.linkage_rules import LinkageRules
 
 
 def conflicts(pairs: CandidatePairs, rules: LinkageRules) -> np.ndarray:
-    """Pair ids vetoed by rule 3: sharing key A, both holding key B, not sharing it."""
+    """Pair ids vetoed by rule 3: sharing key A, both holding key B, not sharing it.
+
+    Parameters
+    ----------
+    pairs
+        The candidate pairs.
+    rules
+        For ``conflicts``, the ``(A, B)`` key-type pairs.
+
+    Returns
+    -------
+    numpy.ndarray
+        Sorted distinct pair ids (``a * n + b``) of the vetoed pairs.
+    """
     vetoed = []
     for shared_type, check_type in rules.conflicts:
         if shared_type not in pairs.type_names or check_type not in pairs.type_names:
@@ -34,6 +47,15 @@ def accept(
     report: LinkageReport,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Apply rules 2 to 4.
+
+    Parameters
+    ----------
+    pairs, vetoed
+        Candidate pairs and the pair ids vetoed by :func:`conflicts`.
+    org_quarter
+        Per record, a code of its return (organisation and quarter).
+    rules, report
+        The rules; the report to fill with the counts of links and rejections.
 
     Returns
     -------

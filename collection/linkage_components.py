@@ -83,6 +83,7 @@ def _unambiguous_solo(
 
 
 def label_components(n: int, edges: np.ndarray) -> np.ndarray:
+    """Connected-component label of each of ``n`` records given ``edges`` (``(k, 2)`` ints)."""
     graph = coo_matrix(
         (np.ones(len(edges), dtype=np.int8), (edges[:, 0], edges[:, 1])), shape=(n, n)
     )

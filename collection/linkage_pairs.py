@@ -40,7 +40,25 @@ def candidate_pairs(
     rules: LinkageRules,
     report: LinkageReport,
 ) -> CandidatePairs:
-    """Every pair of records sharing a (non-giant) key value (rule 1 applied)."""
+    """Every pair of records sharing a (non-giant) key value (rule 1 applied).
+
+    Parameters
+    ----------
+    keys
+        ``record_id, key_type, key_hash`` (hex digests or 64-bit stand-ins);
+        a record may hold several keys of one type.
+    index
+        The record ids; a record's position in it is its node number.
+    rules
+        For ``max_key_records``.
+    report
+        Receives the giant keys ignored.
+
+    Returns
+    -------
+    CandidatePairs
+        One row per (pair, key type shared), sorted by pair id.
+    """
     n = max(len(index), 1)
     node = index.get_indexer(pd.Index(keys["record_id"].to_numpy(dtype=np.int64)))
     known = node >= 0  # keys of records not in this linkage are ignored
