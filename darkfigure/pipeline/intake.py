@@ -25,8 +25,9 @@ each return:
 A batch keeps every one of these decisions per return (each its own
 transaction, report and audit entry; one bad file never stops or half-loads
 another) and saves what is fixed per return: it holds one warehouse connection
-throughout (no open, close and checkpoint per file), and validates its returns
-in waves, the expectation suite running once per wave.  A wave holds at most
+throughout (no opening and closing per file, where each close wrote the whole
+WAL into the file), and validates its returns in waves, the expectation suite
+running once per wave.  A wave holds at most
 one return per organisation, in batch order, so a return is validated against
 the record references of the same organisation's returns loaded before it, as
 if submitted one by one.  One return at a time locks the warehouse only while it
