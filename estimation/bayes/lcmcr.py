@@ -55,8 +55,10 @@ from estimation.capture_table import CaptureTable
 from estimation.registry import Estimator, Fit, register
 
 DEFAULT_K = 10
-#: NUTS iterations per kept draw (option ``thin``); see ``LCMCR._fit``.
+#: NUTS iterations per kept draw (option ``thin``) and pilot chains (option
+#: ``pilots``); see :func:`lcmcr_sampler_settings`.
 DEFAULT_THIN = 2
+DEFAULT_PILOTS = 8
 A_ALPHA = 0.25
 B_ALPHA = 0.25
 
@@ -223,10 +225,24 @@ def lcmcr_sampler_settings(settings: Any, t: int) -> mcmc.SamplerSettings:
     fewer lists keep that.  Either way successive draws stay correlated, and
     keeping every second one (``thin``) lifts ESS of N on UK 6 lists from
     1,000-1,600 to 1,400-1,650 for the default 2 x 1,000 kept draws.
+
+    Eight pilot chains, not four: with four, seeds 7-10 of 12 on UK 6 lists
+    picked a minor mode (pilot mean log density -5,243 to -5,252 against about
+    -5,238) and with seed 8 both main chains stayed there (ESS of N 243, R-hat
+    1.004: only the ESS gate caught it); with eight every seed found the main
+    mode, for 0.2 s more CPU.
     """
     if t >= 5:
-        return sampler_settings(settings, target_accept=0.98, low_rank=True, thin=DEFAULT_THIN)
-    return sampler_settings(settings, target_accept=0.95, grad_mass_matrix=False, thin=DEFAULT_THIN)
+        return sampler_settings(
+            settings, target_accept=0.98, low_rank=True, thin=DEFAULT_THIN, pilots=DEFAULT_PILOTS
+        )
+    return sampler_settings(
+        settings,
+        target_accept=0.95,
+        grad_mass_matrix=False,
+        thin=DEFAULT_THIN,
+        pilots=DEFAULT_PILOTS,
+    )
 
 
 def sampler_settings(
@@ -235,6 +251,7 @@ def sampler_settings(
     low_rank: bool = False,
     grad_mass_matrix: bool = True,
     thin: int = 1,
+    pilots: int = 4,
 ) -> mcmc.SamplerSettings:
     """Sampler settings from the estimator :class:`~estimation.registry.Settings`.
 
@@ -253,7 +270,7 @@ def sampler_settings(
         chains=settings.chains,
         seed=int(seed),
         target_accept=float(options.get("target_accept", target_accept)),
-        pilots=int(options.get("pilots", 4)),
+        pilots=int(options.get("pilots", pilots)),
         low_rank=bool(options.get("low_rank", low_rank)),
         grad_mass_matrix=bool(options.get("grad_mass_matrix", grad_mass_matrix)),
         rerun=bool(options.get("rerun", True)),
