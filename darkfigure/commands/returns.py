@@ -150,8 +150,13 @@ def submit(
     Several returns go as one batch: one warehouse connection and one validation
     run per wave of returns, but each return is decided, reported, audited and
     loaded (in its own transaction) on its own; one bad file does not stop the
-    others.  Exit 0 when every return loaded, 1 when one was quarantined, 2 when
-    an entry was refused.
+    others.  A batch holds the warehouse until it ends (the dashboard and other
+    commands wait, then say it is busy).  A file that cannot be read as a return
+    (wrong encoding, not CSV or XLSX, a damaged workbook, not on the template) is
+    quarantined with a report like a file with bad rows; a header-only file is a
+    nil return (loaded, 0 rows, a warning).  Exit 0 when every return loaded, 1
+    when one was quarantined, 2 when an entry was refused (missing file, unknown
+    organisation, bad quarter, a name that does not say them).
     """
     from darkfigure.pipeline.intake import ReturnEntry, submit_return, submit_returns
     from darkfigure.pipeline.intake_batch import entries_from_manifest, entries_from_paths
