@@ -89,6 +89,20 @@ def test_same_seed_same_draws(reference_table):
 def test_rejects_bad_K(reference_table):
     with pytest.raises(ValueError, match="K"):
         lcmcr.LCMCR(reference_table("Korea"), Settings(options={"K": 1}))
+    with pytest.raises(ValueError, match="thin"):
+        lcmcr.LCMCR(reference_table("Korea"), Settings(options={"thin": 0}))
+
+
+def test_default_sampler_settings_follow_the_number_of_lists():
+    """Low-rank mass matrix on 5+ lists, diagonal from draw variances on fewer; both keep
+    every second draw and use 8 pilots; options still override."""
+    wide = lcmcr.lcmcr_sampler_settings(Settings(seed=1), 6)
+    narrow = lcmcr.lcmcr_sampler_settings(Settings(seed=1), 4)
+    assert (wide.low_rank, wide.target_accept, wide.thin, wide.pilots) == (True, 0.98, 2, 8)
+    assert (narrow.low_rank, narrow.grad_mass_matrix, narrow.target_accept) == (False, False, 0.95)
+    assert narrow.thin == 2 and narrow.draws == 1000
+    mine = lcmcr.lcmcr_sampler_settings(Settings(seed=1, options={"thin": 1, "pilots": 3}), 6)
+    assert (mine.thin, mine.pilots) == (1, 3)
 
 
 @pytest.mark.slow
