@@ -38,8 +38,10 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from collection.errors import ReturnFileError
 from collection.parse import read_return_bytes
@@ -255,6 +257,47 @@ def _read(item: Pending) -> Refusal | None:
     return None
 
 
+class _Writer:
+    """Writes each loaded return's transaction, on a second thread in a batch.
+
+    DuckDB works without Python's lock, so while it writes one return the main
+    thread pseudonymises the next (the two cores of the machine both busy).  The
+    main thread waits for the write before it touches the warehouse itself (to
+    look up live submissions and earlier references, or to quarantine), so the
+    batch's connection is only ever used by one thread at a time, and returns are
+    still written in batch order.  One return at a time writes on its own thread.
+    """
+
+    def __init__(self, access: Access,
+                 finish: Callable[[Pending, SubmissionOutcome | Refusal], None]) -> None:
+        self.access = access
+        self.finish = finish
+        self.pool = (ThreadPoolExecutor(1, thread_name_prefix="intake-writer")
+                     if isinstance(access, HeldAccess) else None)
+        self.job: tuple[Pending, Future[SubmissionOutcome]] | None = None
+
+    def write(self, item: Pending, prepared: steps.Prepared) -> None:
+        """Write a prepared return (after the one before it)."""
+        self.wait()
+        if self.pool is None:
+            self.finish(item, steps.write(self.access, item, prepared))
+        else:
+            self.job = (item, self.pool.submit(steps.write, self.access, item, prepared))
+
+    def wait(self) -> None:
+        """Wait for the write under way, if any (its error is raised here)."""
+        if self.job is not None:
+            item, future = self.job
+            self.job = None
+            self.finish(item, future.result())
+
+    def close(self) -> None:
+        """Let a write under way finish (committed or rolled back) before the connection
+        closes; an error raised meanwhile in the main thread is the one reported."""
+        if self.pool is not None:
+            self.pool.shutdown(wait=True)
+
+
 def _wave_plan(pending: Sequence[Pending]) -> Iterator[list[Pending]]:
     """Waves: the k-th return of each organisation, in batch order, split by size."""
     by_org: dict[str, list[Pending]] = {}
@@ -291,40 +334,53 @@ def _waves(access: Access, pending: Sequence[Pending], actor: str,
         if on_outcome:
             on_outcome(outcome)
 
-    for wave in _wave_plan(pending):
-        to_validate = []
-        with access.reading() as con:
-            lives = [queries.live_submission(con, p.org_code, p.quarter) for p in wave]
-        for item, live in zip(wave, lives, strict=True):
-            if (refused := _read(item)) is not None:
-                finish(item, refused)
-                continue
-            if live is not None and live["file_sha256"] == item.sha256:
-                finish(item, steps.duplicate(access, item, live, actor))
-                continue
-            try:
-                raw = read_return_bytes(item.data, item.file_name)
-            except ReturnFileError as err:
-                report = file_report(err, sha256=item.sha256, org_code=item.org_code,
-                                     quarter=item.quarter)
-                finish(item, steps.quarantine(access, item, report, fmt=item.file_format,
-                                              n_rows=0, actor=actor,
-                                              problem=f"{err.problem} {err.fix}"))
-                continue
-            to_validate.append((item, raw))
-        with access.reading() as con:
-            batch = [ReturnToValidate(raw, item.org_code, item.quarter,
-                                      queries.known_record_refs(con, item.org_code, item.quarter))
-                     for item, raw in to_validate]
-        reports = validate_returns(batch)
-        del batch
-        while to_validate:  # each return's frames are freed once it is done
-            (item, raw), report = to_validate.pop(0), reports.pop(0)
-            if report.has_errors:
-                finish(item, steps.quarantine(access, item, report, fmt=raw.format,
-                                              n_rows=raw.n_rows, actor=actor))
-            else:
-                keys = keys or [load_key(access.settings)]
-                finish(item, steps.load(access, item, raw, report, keys[0], actor))
-            del raw, report
+    writer = _Writer(access, finish)
+    try:
+        for wave in _wave_plan(pending):
+            parsed: list[tuple[Pending, Any]] = []
+            for item in wave:  # files only: the previous return may still be being written
+                if (refused := _read(item)) is not None:
+                    writer.wait()
+                    finish(item, refused)
+                    continue
+                try:
+                    parsed.append((item, read_return_bytes(item.data, item.file_name)))
+                except ReturnFileError as err:
+                    parsed.append((item, err))
+            writer.wait()  # what follows reads what earlier returns wrote
+            to_validate = []
+            with access.reading() as con:
+                lives = [queries.live_submission(con, p.org_code, p.quarter) for p, _ in parsed]
+            for (item, raw), live in zip(parsed, lives, strict=True):
+                if live is not None and live["file_sha256"] == item.sha256:
+                    finish(item, steps.duplicate(access, item, live, actor))
+                elif isinstance(raw, ReturnFileError):
+                    report = file_report(raw, sha256=item.sha256, org_code=item.org_code,
+                                         quarter=item.quarter)
+                    finish(item, steps.quarantine(access, item, report, fmt=item.file_format,
+                                                  n_rows=0, actor=actor,
+                                                  problem=f"{raw.problem} {raw.fix}"))
+                else:
+                    to_validate.append((item, raw))
+            del parsed
+            with access.reading() as con:
+                batch = [ReturnToValidate(raw, item.org_code, item.quarter,
+                                          queries.known_record_refs(con, item.org_code,
+                                                                    item.quarter))
+                         for item, raw in to_validate]
+            reports = validate_returns(batch)
+            del batch
+            while to_validate:  # each return's frames are freed once it is done
+                (item, raw), report = to_validate.pop(0), reports.pop(0)
+                if report.has_errors:
+                    writer.wait()
+                    finish(item, steps.quarantine(access, item, report, fmt=raw.format,
+                                                  n_rows=raw.n_rows, actor=actor))
+                else:
+                    keys = keys or [load_key(access.settings)]
+                    writer.write(item, steps.prepare(access, item, raw, report, keys[0], actor))
+                del raw, report
+        writer.wait()
+    finally:
+        writer.close()
     return [done[item.index] for item in pending]

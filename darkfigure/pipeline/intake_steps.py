@@ -186,9 +186,21 @@ def quarantine(access: Access, item: Pending, report: Any, *, fmt: str, n_rows: 
     )
 
 
-def load(access: Access, item: Pending, raw: Any, report: Any, key: bytes, actor: str
-         ) -> SubmissionOutcome:
-    """Pseudonymise a valid return, archive its file, and load it in one transaction."""
+@dataclass
+class Prepared:
+    """A valid return pseudonymised and archived, ready for its one transaction."""
+
+    base: dict[str, Any]
+    records: pd.DataFrame
+    keys: pd.DataFrame
+    warnings: pd.DataFrame
+    stored: Path
+
+
+def prepare(access: Access, item: Pending, raw: Any, report: Any, key: bytes, actor: str
+            ) -> Prepared:
+    """Pseudonymise a valid return (identity fields become match keys, then are dropped)
+    and archive its raw file: the CPU-bound half of loading, no warehouse access."""
     from collection.pseudonymise import match_keys, strip_identity
     from validation import clean_records
 
@@ -201,9 +213,15 @@ def load(access: Access, item: Pending, raw: Any, report: Any, key: bytes, actor
                                  raw.format)
     base = item.base(fmt=raw.format, n_rows=raw.n_rows, n_errors=0,
                      n_warnings=report.n_warnings, actor=actor)
+    return Prepared(base, records, keys, issues[issues["severity"] != "error"], stored)
+
+
+def write(access: Access, item: Pending, prepared: Prepared) -> SubmissionOutcome:
+    """Load a prepared return in one transaction (:func:`load_submission`) and log it."""
+    base = prepared.base
     with access.writing() as con:
-        outcome = load_submission(con, base, item.list_code, records, keys,
-                                  issues[issues["severity"] != "error"], stored, actor)
+        outcome = load_submission(con, base, item.list_code, prepared.records, prepared.keys,
+                                  prepared.warnings, prepared.stored, str(base["submitted_by"]))
     log_event(access.settings, f"submit.{outcome.status}", submission_id=outcome.submission_id,
               org_code=item.org_code, quarter=item.quarter, sha256=item.sha256,
               n_rows=outcome.n_rows, n_warnings=base["n_warnings"],

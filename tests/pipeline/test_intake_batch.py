@@ -149,3 +149,25 @@ def test_cli_batch_by_names_and_by_manifest(settings, returns, tmp_path, capsys)
     assert main(["submit", "--manifest", str(manifest)]) == 2
     assert "row 1 (the header) has no column 'org_code'" in capsys.readouterr().err
     assert main(["submit", str(folder), "--org", AVON, "--quarter", "2025Q1"]) == 2
+
+
+def test_a_batch_writes_on_a_second_thread(settings, returns, monkeypatch):
+    """In a batch each transaction is written by the writer thread (the main thread
+    pseudonymises the next return meanwhile); one return alone is written in line."""
+    import threading
+
+    from darkfigure.pipeline import intake_steps
+
+    threads = []
+    real = intake_steps.load_submission
+
+    def spy(*args, **kwargs):
+        threads.append(threading.current_thread().name)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(intake_steps, "load_submission", spy)
+    submit_returns([ReturnEntry(returns["police"], AVON, "2025Q1"),
+                    ReturnEntry(returns["ngo"], NGO, "2025Q1")],
+                   settings=settings, actor="tester")
+    submit_return(returns["police_v2"], AVON, "2025Q1", settings=settings, actor="tester")
+    assert [t.startswith("intake-writer") for t in threads] == [True, True, False]
