@@ -43,6 +43,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from collection.errors import ReturnFileError
 from collection.parse import read_return_bytes
 from collection.quarters import parse_quarter
@@ -207,8 +209,9 @@ def submit_returns(
     return [r for r in results if r is not None]
 
 
-def _check(con: object, index: int, entry: ReturnEntry) -> Pending | Refusal:
-    """Read an entry's file and check its organisation and quarter (nothing is written)."""
+def _check(con: duckdb.DuckDBPyConnection, index: int, entry: ReturnEntry) -> Pending | Refusal:
+    """Check that an entry's file opens and its organisation and quarter are known (its
+    bytes are read later, when its wave comes; nothing is written)."""
     org_code = entry.org_code.strip().upper()
     name = entry.name
 
@@ -222,7 +225,7 @@ def _check(con: object, index: int, entry: ReturnEntry) -> Pending | Refusal:
     path = Path(entry.path)
     if (problem := _unreadable(path)) is not None:
         return refuse(problem)
-    org = queries.organisation(con, org_code)  # type: ignore[arg-type]
+    org = queries.organisation(con, org_code)
     if org is None:
         return refuse(f"organisation code '{org_code}' is not known to the warehouse; the "
                       "codes are in data/reference/organisations.csv (run `darkfigure init` "
