@@ -49,8 +49,18 @@ def summary_from_replicates(directory: Path, scenario: str) -> pd.DataFrame:
     summary = summarise(reps)
     extra = reps.groupby("method", sort=False).agg(
         seed=("seed", "last"), settings=("settings", "last"),
-        code=("code", lambda c: " ".join(dict.fromkeys(c))), run_at=("run_at", "max"))
+        code=("code", _code_counts), run_at=("run_at", "max"))
     return summary.join(extra, on="method")
+
+
+def _code_counts(codes: pd.Series) -> str:
+    # A study can grow across commits of the estimators: say how many replicates each ran.
+    counts: dict[str, int] = {}
+    for code in codes:
+        counts[str(code)] = counts.get(str(code), 0) + 1
+    if len(counts) == 1:
+        return next(iter(counts))
+    return ", ".join(f"{code} ({n} reps)" for code, n in counts.items())
 
 
 def record(

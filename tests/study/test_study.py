@@ -97,12 +97,13 @@ def test_record_keeps_summary_only_rows_and_rebuilds_the_others(tmp_path):
     legacy = summarise(run_serial("independent", ["Mt"], 3, seed=1))
     record(scen, "darkfigure study ...", tmp_path, summary=legacy, seed=1)
     rows = run_serial("independent", ["independence"], 4, seed=2)
-    store.append(tmp_path, rows, 2, store.settings_key(None), "abc1234")
+    store.append(tmp_path, rows[:1], 2, store.settings_key(None), "abc1234")
+    store.append(tmp_path, rows[1:], 2, store.settings_key(None), "def5678")
     csv_path, md_path = record(scen, "darkfigure study --method independence", tmp_path)
     table = pd.read_csv(csv_path).set_index("method")
     assert table.loc["Mt", "reps"] == 3 and table.loc["Mt", "settings"] == SUMMARY_ONLY
     assert table.loc["independence", "reps"] == 4
-    assert table.loc["independence", "code"] == "abc1234"
+    assert table.loc["independence", "code"] == "abc1234 (1 reps), def5678 (3 reps)"
     assert table.loc["independence", "bias"] == pytest.approx(
         summarise(rows).iloc[0]["bias"], rel=1e-12)
     text = md_path.read_text()
