@@ -123,9 +123,15 @@ def publish(
     run: Annotated[int, typer.Argument(help="Estimate run id (see `darkfigure runs`).")],
     note: Annotated[str | None, typer.Option(help="Publication note.")] = None,
     actor: Annotated[str | None, typer.Option(help="Who is publishing.")] = None,
+    headline: Annotated[str | None, typer.Option(
+        help="Method whose estimate is the policymakers' headline (default: the one chosen "
+             "when the run was saved, else its first method).")] = None,
 ) -> None:
     """Publish an estimate run so that policymakers see it."""
     from darkfigure.pipeline.runs import publish_run
 
-    row = publish_run(Settings.from_env(), run, actor=_actor(actor), note=note)
-    typer.echo(f"Published estimate run {row['run_id']} at {row['published_at']}.")
+    row = publish_run(Settings.from_env(), run, actor=_actor(actor), note=note,
+                      headline=headline)
+    chosen = (row.get("settings") or {}).get("headline")
+    typer.echo(f"Published estimate run {row['run_id']} at {row['published_at']}"
+               + (f"; headline method {chosen}." if chosen else "."))

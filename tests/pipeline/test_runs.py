@@ -90,3 +90,14 @@ def test_cli_runs_and_publish(settings, results, capsys):
     assert main(["publish", str(saved.run_id), "--note", "ok"]) == 0
     assert f"Published estimate run {saved.run_id}" in capsys.readouterr().out
     assert main(["publish", str(saved.run_id)]) == 2
+
+
+def test_cli_publish_names_its_headline(settings, results, capsys):
+    """`publish N --headline M` records M as the headline; a method the run lacks is refused."""
+    saved = save_run(settings, results[:2], [CHILD], actor="analyst")
+    assert main(["publish", str(saved.run_id), "--headline", "bic"]) == 2
+    assert "bic" in capsys.readouterr().err
+    assert load_run(settings, saved.run_id)[0]["status"] == "draft"
+    assert main(["publish", str(saved.run_id), "--headline", "Mt"]) == 0
+    assert "headline method Mt" in capsys.readouterr().out
+    assert load_run(settings, saved.run_id)[0]["settings"]["headline"] == "Mt"
