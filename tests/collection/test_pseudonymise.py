@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import stat
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -172,3 +173,148 @@ def test_hash_is_of_key_type_and_key_string() -> None:
                                  .hexdigest()))
     got = list(zip(keys["row"], keys["key_type"].astype(str), keys["key_hash"], strict=True))
     assert got == expected
+
+
+# Pinned keys: match keys feed linkage across returns already stored, so a faster
+# build must give byte-identical hashes.  Expected values written by the code at
+# commit dad4805 (before phonetic codes were cached per token), demo key.
+
+def _pinned_frame() -> pd.DataFrame:
+    """Names in several scripts, swapped, empty after normalising; dates missing or estimated."""
+    return records(
+        {"given_name": "José", "family_name": "Núñez", "date_of_birth": "1990-04-03"},
+        {"given_name": "Mohammed Ali", "family_name": "O'Brien-Xhaka",
+         "date_of_birth": "1985-12-31", "sex": "male"},
+        {"given_name": "Олена", "family_name": None, "estimated_age": 30},
+        {"given_name": None, "family_name": "Shevtchenko", "estimated_age": 41, "sex": "unknown"},
+        {"given_name": "Yusuf", "family_name": "محمد", "date_of_birth": "2001-07-07",
+         "sex": "male"},
+        {"given_name": "---", "family_name": "Alexander", "estimated_age": 19},
+        {"given_name": "Ana", "family_name": "Pop", "date_of_birth": "1990-03-04"},
+        {"given_name": "Pop", "family_name": "Ana", "date_of_birth": "1990-04-03"},
+        {"given_name": "Ahmed", "family_name": "Hoxhaj", "sex": "male"},
+        {"sex": "male", "estimated_age": 25},
+        {"given_name": "José", "family_name": "Núñez", "date_of_birth": "1990-04-03"},
+        {"given_name": "Serhiy", "family_name": "Olha", "first_encountered": pd.NaT,
+         "estimated_age": 30},
+    )
+
+
+def _pinned_big_frame(n: int = 3000) -> pd.DataFrame:
+    """Random combinations of varied name tokens, missing parts, estimated ages (seeded)."""
+    rng = np.random.default_rng(2026)
+    tokens = ["mohammed", "Muhammad", "osman", "Othman", "yusuf", "Aleksandr", "xhesika", "ana",
+              "Pop", "Łukasz", "Straße", "Олена", "Шевченко", "hoxhaj", "chaudhry", "Serhiy",
+              "ivan", "de la cruz", "O'Neil", "Nguyen Thi", "Ahmed", "", None]
+    given = rng.choice(np.array(tokens, dtype=object), n)
+    family = np.char.add(rng.choice(["kowal", "nowak", "popesc", "hass", "rahm", "abd"], n),
+                         rng.choice(["ski", "u", "an", "i", "", "x"], n)).astype(object)
+    family[rng.random(n) < 0.05] = None
+    born = pd.Series(np.datetime64("1960-01-01") + rng.integers(0, 365 * 40, n)
+                     ).astype("datetime64[ns]")
+    born[rng.random(n) < 0.3] = pd.NaT
+    age = pd.array(np.where(rng.random(n) < 0.5, rng.integers(14, 70, n), -1), dtype="Int64")
+    age[age < 0] = pd.NA
+    seen = pd.Timestamp("2025-01-01") + pd.to_timedelta(rng.integers(0, 700, n), unit="D")
+    return pd.DataFrame({
+        "row": np.arange(2, n + 2), "record_ref": [f"B{i}" for i in range(n)],
+        "first_encountered": seen, "given_name": given, "family_name": family,
+        "date_of_birth": born, "estimated_age": age,
+        "sex": rng.choice(["female", "male", "unknown"], n)})
+
+
+def _digest(keys: pd.DataFrame) -> str:
+    """SHA-256 of every key row (row, record_ref, key_type, key_hash) in order."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for row, ref, key_type, key_hash in zip(keys["row"], keys["record_ref"],
+                                            keys["key_type"].astype(str), keys["key_hash"],
+                                            strict=True):
+        h.update(f"{row}\t{ref}\t{key_type}\t{key_hash}\n".encode())
+    return h.hexdigest()
+
+
+PINNED = [
+    (2, "name_dob", "fbce831ce31c72b9"),
+    (3, "name_dob", "12bdb67ae56a09e8"),
+    (6, "name_dob", "87b4909f21af7b42"),
+    (8, "name_dob", "f8d6a5198c0da866"),
+    (9, "name_dob", "d4b73155b5a5edc6"),
+    (12, "name_dob", "fbce831ce31c72b9"),
+    (2, "sorted_name_dob", "8b890053a4c7607b"),
+    (3, "sorted_name_dob", "570a379e080ed78f"),
+    (6, "sorted_name_dob", "d5b7e42cde73e623"),
+    (8, "sorted_name_dob", "a7ef9f33bb4fd0d6"),
+    (9, "sorted_name_dob", "e4b0abfded4c0d7f"),
+    (12, "sorted_name_dob", "8b890053a4c7607b"),
+    (2, "soundex_dob", "5ae827a1be6d295a"),
+    (3, "soundex_dob", "495407cad8af54e8"),
+    (8, "soundex_dob", "407cfd5ed9e64df0"),
+    (9, "soundex_dob", "098b37b1ba6b4818"),
+    (12, "soundex_dob", "5ae827a1be6d295a"),
+    (2, "name_dob_daymonth", "b4e8c24ea2b9d087"),
+    (3, "name_dob_daymonth", "c74ebcd70e3da8e5"),
+    (6, "name_dob_daymonth", "e5971960d4d147f3"),
+    (8, "name_dob_daymonth", "ef8594a56d3c5938"),
+    (9, "name_dob_daymonth", "ef8594a56d3c5938"),
+    (12, "name_dob_daymonth", "b4e8c24ea2b9d087"),
+    (2, "name_yob", "da53ebfe2b4ff950"),
+    (3, "name_yob", "c9350f0257dfed84"),
+    (4, "name_yob", "eb2cdb9d000001b3"),
+    (5, "name_yob", "70e26cfa597e1494"),
+    (6, "name_yob", "c7b1b445bd7401f6"),
+    (7, "name_yob", "bd616120ba4698cd"),
+    (8, "name_yob", "b959baa876a1571e"),
+    (9, "name_yob", "b959baa876a1571e"),
+    (12, "name_yob", "da53ebfe2b4ff950"),
+    (2, "initials_yob_sex", "6eaa19f03e6391a7"),
+    (3, "initials_yob_sex", "7b86c9f14bad5a1a"),
+    (6, "initials_yob_sex", "b8446065bed95457"),
+    (8, "initials_yob_sex", "7e5e64eefbc0694e"),
+    (9, "initials_yob_sex", "c64fb4d746474270"),
+    (12, "initials_yob_sex", "6eaa19f03e6391a7"),
+    (2, "phonetic_name_dob", "b0e1bbabbbdf12d5"),
+    (3, "phonetic_name_dob", "46f54593be51e586"),
+    (6, "phonetic_name_dob", "069fdadfd12ff52c"),
+    (8, "phonetic_name_dob", "73dcf51bb385dd94"),
+    (9, "phonetic_name_dob", "a1b54733d5425110"),
+    (12, "phonetic_name_dob", "b0e1bbabbbdf12d5"),
+    (2, "phonetic_name_yob_sex", "081fb9b3c0d5f5bd"),
+    (3, "phonetic_name_yob_sex", "d06b7de28eabf21d"),
+    (4, "phonetic_name_yob_sex", "7268b8925b5437b7"),
+    (6, "phonetic_name_yob_sex", "325da13e0751e786"),
+    (7, "phonetic_name_yob_sex", "d53d6f65811e7a45"),
+    (8, "phonetic_name_yob_sex", "d65d36363467d8fa"),
+    (9, "phonetic_name_yob_sex", "d65d36363467d8fa"),
+    (12, "phonetic_name_yob_sex", "081fb9b3c0d5f5bd"),
+    (4, "name_sex_yob_window", "bd4ad5bc5cdbf1ca"),
+    (7, "name_sex_yob_window", "b4ba2347cad86606"),
+    (4, "name_sex_yob_window", "ec8867f486836313"),
+    (7, "name_sex_yob_window", "7dadf5fb51f1a614"),
+    (2, "name_sex_yob_window", "9f497d45dd7ce46c"),
+    (3, "name_sex_yob_window", "4e24c25ab50c73c7"),
+    (4, "name_sex_yob_window", "6644956aaf686f7c"),
+    (6, "name_sex_yob_window", "0c6c3f98cdeaa340"),
+    (7, "name_sex_yob_window", "d86a8c2be2af03af"),
+    (8, "name_sex_yob_window", "bf6425b564a1f21d"),
+    (9, "name_sex_yob_window", "bf6425b564a1f21d"),
+    (12, "name_sex_yob_window", "9f497d45dd7ce46c"),
+    (4, "name_sex_yob_window", "57673e3c43c27ab8"),
+    (7, "name_sex_yob_window", "6042d7b4f7c47bbb"),
+    (4, "name_sex_yob_window", "84ac9ca57404fbae"),
+    (7, "name_sex_yob_window", "0d2e4fbad5b8d966"),
+]
+
+
+def test_keys_are_byte_identical_to_pinned_values() -> None:
+    """Hashes written by the code at dad4805 (demo key): a faster build changes no key."""
+    keys = match_keys(_pinned_frame(), DEMO_KEY)
+    got = [(int(r), t, h[:16]) for r, t, h in zip(keys["row"], keys["key_type"].astype(str),
+                                                   keys["key_hash"], strict=True)]
+    assert got == PINNED
+    assert len(keys) == 68
+    assert _digest(keys) == "463e8f7dd5797d995fd597731b2327dcb63ba393aaa1f09d296652cb4cb6ea74"
+    big = match_keys(_pinned_big_frame(), DEMO_KEY)
+    assert len(big) == 18811
+    assert _digest(big) == "6c3f57df3cb578cdb9b1a8619d7f6e77be4f4f54911dcaa21a8f066fc44b3768"
