@@ -178,7 +178,8 @@ class ValidationReport:
             f"Validation report for {s['file_name']}",
             f"  organisation {s['org_code']}, quarter {s['quarter']}, schema {s['schema_version']}",
             f"  {s['rows']} data rows (row numbers as in a spreadsheet: the header is row 1)",
-            f"  {s['errors']} errors in {s['rows_with_errors']} rows, {s['warnings']} warnings",
+            f"  {_count(s['errors'], 'error')} in {_count(s['rows_with_errors'], 'row')}, "
+            f"{_count(s['warnings'], 'warning')}",
             f"  {verdict}",
         ]
         if self.frame.empty:
@@ -194,7 +195,8 @@ class ValidationReport:
             for rec in group.head(max_per_rule).to_dict("records"):
                 where = "whole return" if pd.isna(rec["row"]) else f"row {int(rec['row'])}"
                 value = "" if pd.isna(rec["value"]) else f" = '{rec['value']}'"
-                lines.append(f"  - {where}, {rec['column']}{value}: {rec['message']}")
+                column = f", {rec['column']}" if rec["column"] else ""
+                lines.append(f"  - {where}{column}{value}: {rec['message']}")
             if len(group) > max_per_rule:
                 lines.append(f"  ... and {len(group) - max_per_rule} more (see the CSV report)")
         return "\n".join(lines) + "\n"
@@ -222,3 +224,7 @@ def issues_frame(findings: pd.DataFrame) -> pd.DataFrame:
     frame["value"] = value.where(~long, value.str.slice(0, MAX_VALUE) + "...")
     frame = frame.sort_values(["row", "column", "rule"], na_position="first", kind="stable")
     return frame.loc[:, list(ISSUE_COLUMNS)].reset_index(drop=True)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")

@@ -8,12 +8,14 @@ arguments; 3 the warehouse is busy (another process is writing; try again).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from collection.errors import ReturnFileError
 from collection.keys import init_key
 from collection.parse import read_return
 from collection.quarters import parse_quarter
@@ -67,8 +69,10 @@ def validate(
         bool, typer.Option("--list-rules", help="List the rules and stop.")
     ] = False,
 ) -> None:
-    """Validate a return: exit 0 when it has no errors, 1 when it has, 2 when it is unusable."""
-    from validation import rules_table, validate_return
+    """Validate a return: exit 0 when it has no errors, 1 when it has (an unreadable file or
+    the wrong template included: it gets the report intake would quarantine it with), 2 when
+    the arguments are wrong or the file is missing."""
+    from validation import file_report, rules_table, validate_return
 
     if list_rules:
         typer.echo(rules_table())
@@ -77,8 +81,14 @@ def validate(
         raise UserError("give the return file, --org and --quarter "
                         "(e.g. darkfigure validate return.csv --org METROPOLITAN --quarter 2025Q3)")
     code, q = _check_org_quarter(org, quarter)
-    raw = read_return(file)
-    report = validate_return(raw, code, q)
+    if not file.is_file():
+        raise UserError(f"{file}: no such file; check the path (a folder is not a return)")
+    try:
+        report = validate_return(read_return(file), code, q)
+    except ReturnFileError as err:
+        # The same one-error report intake quarantines such a file with.
+        report = file_report(err, sha256=hashlib.sha256(file.read_bytes()).hexdigest(),
+                             org_code=code, quarter=str(q))
     target = report_dir or Settings.from_env().reports_dir
     try:
         csv_path, text_path = report.write(target)

@@ -53,6 +53,8 @@ def test_exit_codes_and_reports(tmp_path, capsys, make_return) -> None:
     assert code == 2 and "NOPE" in err
     code, _, err = run(capsys, ["validate", str(bad), "--org", "NCA", "--quarter", "25Q3"])
     assert code == 2 and "YYYYQn" in err
+    code, _, err = run(capsys, ["validate", str(tmp_path / "absent.csv"), *ARGS])
+    assert code == 2 and "absent.csv" in err and "no such file" in err
 
 
 def test_reports_go_to_darkfigure_home(darkfigure_home, capsys, make_return) -> None:
@@ -82,12 +84,18 @@ def test_template_command(tmp_path, capsys) -> None:
 
 
 def unusable(capsys, tmp_path, name: str, content: bytes) -> str:
+    """An unreadable return: exit 1 with a one-error file-level report (as intake quarantines
+    it), written beside the printed text; the text of that report is returned."""
     path = tmp_path / name
     path.write_bytes(content)
-    code, _, err = run(capsys, ["validate", str(path), *ARGS, "--report-dir", str(tmp_path)])
-    assert code == 2, err
-    assert err.startswith(f"error: {name}:")
-    return err
+    reports = tmp_path / "reports"
+    code, out, err = run(capsys, ["validate", str(path), *ARGS, "--report-dir", str(reports)])
+    assert code == 1, out + err
+    assert name in out and "REJECTED" in out
+    assert ("file_readable" in out) != ("file_template" in out)
+    assert any(p.name.startswith(name.split(".")[0]) or name in p.read_text(encoding="utf-8")
+               for p in reports.glob("*.txt"))
+    return out
 
 
 @QUIET
