@@ -1,5 +1,7 @@
 """The typer application object that every command module adds its commands to."""
 
+import getpass
+
 import typer
 
 app = typer.Typer(
@@ -9,3 +11,13 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def actor_name(actor: str | None) -> str:
+    """Who is acting, for the audit log: the ``--actor`` given, else the login name."""
+    if actor:
+        return actor
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "cli"

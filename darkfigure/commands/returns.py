@@ -21,7 +21,7 @@ from collection.parse import read_return
 from collection.quarters import parse_quarter
 from collection.reference import organisation
 from collection.template import write_template
-from darkfigure.app import app
+from darkfigure.app import actor_name, app
 from darkfigure.errors import UserError
 from darkfigure.settings import Settings
 
@@ -119,17 +119,6 @@ def key_init(
                "without it, new returns cannot be linked to earlier ones.")
 
 
-def _actor(actor: str | None) -> str:
-    import getpass
-
-    if actor:
-        return actor
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "cli"
-
-
 @app.command()
 def submit(
     files: Annotated[
@@ -179,7 +168,7 @@ def submit(
             raise UserError("--org and --quarter go with exactly one file (e.g. darkfigure "
                             "submit return.csv --org METROPOLITAN --quarter 2025Q3); for several "
                             "returns name the files ORGCODE_2025Q3.csv or use --manifest")
-        outcome = submit_return(paths[0], org, quarter, settings=settings, actor=_actor(actor))
+        outcome = submit_return(paths[0], org, quarter, settings=settings, actor=actor_name(actor))
         typer.echo(outcome.message())
         if outcome.exit_code:
             raise typer.Exit(outcome.exit_code)
@@ -195,7 +184,7 @@ def submit(
     entries = [e for e in listed if isinstance(e, ReturnEntry)]
     for refused in (e for e in listed if isinstance(e, Refusal)):
         typer.echo(refused.message())
-    outcomes = submit_returns(entries, settings=settings, actor=_actor(actor),
+    outcomes = submit_returns(entries, settings=settings, actor=actor_name(actor),
                               on_outcome=lambda o: typer.echo(o.message())) if entries else []
     results = [*outcomes, *(e for e in listed if isinstance(e, Refusal))]
     counts = {s: sum(r.status == s for r in results)

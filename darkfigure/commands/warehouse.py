@@ -13,21 +13,8 @@ from typing import Annotated
 import pandas as pd
 import typer
 
-from darkfigure.app import app
+from darkfigure.app import actor_name, app
 from darkfigure.settings import Settings
-
-Actor = Annotated[str, typer.Option(help="Who is acting, for the audit log.")]
-
-
-def _actor(actor: str | None) -> str:
-    import getpass
-
-    if actor:
-        return actor
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "cli"
 
 
 def _show(frame: pd.DataFrame) -> None:
@@ -42,7 +29,7 @@ def init(actor: Annotated[str | None, typer.Option(help="Who is acting.")] = Non
     """Create the warehouse, or upgrade it to the current schema."""
     from darkfigure.pipeline.setup import init_warehouse
 
-    typer.echo(init_warehouse(Settings.from_env(), actor=_actor(actor)).message())
+    typer.echo(init_warehouse(Settings.from_env(), actor=actor_name(actor)).message())
 
 
 @app.command()
@@ -75,7 +62,7 @@ def link(
     """Link the records of live returns into persons and print the linkage report."""
     from darkfigure.pipeline.linking import run_linkage
 
-    outcome = run_linkage(Settings.from_env(), period=period, actor=_actor(actor))
+    outcome = run_linkage(Settings.from_env(), period=period, actor=actor_name(actor))
     typer.echo(outcome.message())
 
 
@@ -91,7 +78,7 @@ def tables(
     """Write the capture tables of a period (input of `darkfigure estimate`)."""
     from darkfigure.pipeline.tables import capture_tables, export_tables
 
-    outcome = capture_tables(Settings.from_env(), period, by=by, actor=_actor(actor))
+    outcome = capture_tables(Settings.from_env(), period, by=by, actor=actor_name(actor))
     path = export_tables(outcome, out)
     typer.echo(outcome.message())
     typer.echo(f"Wrote {path}")
@@ -130,7 +117,7 @@ def publish(
     """Publish an estimate run so that policymakers see it."""
     from darkfigure.pipeline.runs import publish_run
 
-    row = publish_run(Settings.from_env(), run, actor=_actor(actor), note=note,
+    row = publish_run(Settings.from_env(), run, actor=actor_name(actor), note=note,
                       headline=headline)
     chosen = (row.get("settings") or {}).get("headline")
     typer.echo(f"Published estimate run {row['run_id']} at {row['published_at']}"
