@@ -18,7 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from collection.names import normalise_name, phonetic_name, sorted_tokens, soundex
+from collection.names import normalise_name, phonetic_codes, soundex
 
 #: Years either side of an estimated year of birth that the window key covers.
 YOB_WINDOW = 2
@@ -90,6 +90,25 @@ def combine(components: list[Component]) -> tuple[np.ndarray, list[np.ndarray]]:
     return group, [decoded[c.source] for c in components]
 
 
+class _NameParts:
+    """The parts of one normalised given or family name (None: unknown).
+
+    ``tokens`` and ``phonetic`` are lists so that a pair's are their
+    concatenation: sorted and joined, they equal
+    :func:`~collection.names.sorted_tokens` and
+    :func:`~collection.names.phonetic_name` of the pair's full name.
+    """
+
+    __slots__ = ("initial", "phonetic", "soundex", "text", "tokens")
+
+    def __init__(self, text: str | None) -> None:
+        self.text = text
+        self.tokens = text.split() if text else []
+        self.initial = text[0] if text else None
+        self.soundex = (soundex(text) or None) if text else None
+        self.phonetic = phonetic_codes(self.tokens)
+
+
 class Parts:
     """The parts of the keys of a set of clean records.
 
@@ -122,16 +141,24 @@ class Parts:
         radix = len(family_text) + 1  # family codes from -1: shifted by one
         self._pair[named], pairs = pd.factorize(given[named] * radix + family[named] + 1)
         pair_given, pair_family = np.divmod(pairs, radix)
-        names = [(given_text[g] if g >= 0 else None, family_text[f - 1] if f > 0 else None)
+        # Name parts are written once per distinct pair from parts made once per
+        # distinct given or family name, and phonetic codes once per distinct token
+        # (cached across returns): a return's name pairs are mostly distinct, its
+        # tokens are not.
+        given_parts = [_NameParts(g) for g in given_text]
+        family_parts = [_NameParts(f) for f in family_text]
+        nobody = _NameParts(None)
+        names = [(given_parts[g] if g >= 0 else nobody, family_parts[f - 1] if f > 0 else nobody)
                  for g, f in zip(pair_given.tolist(), pair_family.tolist(), strict=True)]
-        self.given = self._by_pair([g for g, _ in names])
-        self.family = self._by_pair([f for _, f in names])
-        self.tokens = self._by_pair([sorted_tokens(f"{g or ''} {f or ''}".strip()) or None
+        self.given = self._by_pair([g.text for g, _ in names])
+        self.family = self._by_pair([f.text for _, f in names])
+        self.tokens = self._by_pair([" ".join(sorted(g.tokens + f.tokens)) or None
                                      for g, f in names])
-        self.soundex = self._by_pair([(soundex(f) or None) if f else None for _, f in names])
-        self.given_initial = self._by_pair([g[0] if g else None for g, _ in names])
-        self.initials = self._by_pair([g[0] + f[0] if g and f else None for g, f in names])
-        self.phonetic = self._by_pair([phonetic_name(f"{g or ''} {f or ''}") or None
+        self.soundex = self._by_pair([f.soundex for _, f in names])
+        self.given_initial = self._by_pair([g.initial for g, _ in names])
+        self.initials = self._by_pair([g.initial + f.initial if g.initial and f.initial else None
+                                       for g, f in names])
+        self.phonetic = self._by_pair([" ".join(sorted(g.phonetic + f.phonetic)) or None
                                        for g, f in names])
 
         born = pd.to_datetime(clean["date_of_birth"]).to_numpy().astype("datetime64[D]")
