@@ -1,8 +1,11 @@
 """``darkfigure demo``: a warehouse built from a synthetic nation through the real intake.
 
-The simulated returns go through :func:`~darkfigure.pipeline.intake.submit_return`
-one by one, as real ones do (broken first attempts are quarantined with a report,
-their corrections loaded); then linkage, capture tables per year and age
+The simulated returns go through the real intake as one batch
+(:func:`~darkfigure.pipeline.intake.submit_returns`, as ``darkfigure submit``
+with many files: one warehouse connection, the expectation suite run once per
+wave; each return still has its own transaction, report and audit line, and
+broken first attempts are quarantined with a report, their corrections
+loaded); then linkage, capture tables per year and age
 group, estimates by the fast registered methods, saved and published as
 estimate runs, and a sign-in per dashboard role.  The warehouse lives under
 ``DARKFIGURE_HOME`` in demo mode (public demo key).  A stamp file records what
@@ -12,7 +15,6 @@ was built, so a second call only prints the summary unless asked to rebuild.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -144,8 +146,7 @@ def run_demo(
     from darkfigure.pipeline.setup import init_warehouse
 
     init_warehouse(settings, actor=ACTOR)
-    workers = 1 if size == "small" else max(1, os.cpu_count() or 1)
-    submissions = submit_all(settings, nation_dir, echo, workers)
+    submissions = submit_all(settings, nation_dir, echo)
     chosen = _methods(methods)
     runs, estimates = estimate_years(settings, cfg.years, chosen, truth, echo)
     create_demo_users(settings)
@@ -161,67 +162,40 @@ def run_demo(
     return DemoSummary(settings.home, size, False, submissions, estimates, runs)
 
 
-def submit_all(
-    settings: Settings,
-    nation_dir: Path,
-    echo: Callable[[str], None],
-    workers: int = 1,
-) -> pd.DataFrame:
-    """Submit every file of the manifest through the real intake.
+def submit_all(settings: Settings, nation_dir: Path, echo: Callable[[str], None]) -> pd.DataFrame:
+    """Submit every file of the manifest through the real intake, as one batch.
 
-    With ``workers > 1`` organisations' returns are validated in parallel
-    processes (validation dominates the time; the warehouse write of each
-    return is short and waits for the lock).  The returns of one organisation
-    and quarter always go in manifest order, so a correction follows its
-    broken first attempt.
+    The batch keeps manifest order within an organisation and quarter, so a
+    correction follows its broken first attempt.  It holds the warehouse for
+    its duration: parallel processes (as this function used before the batch
+    path) would wait for each other.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The manifest's ``path``, ``org_code``, ``quarter``, ``expected`` and,
+        per file, ``status`` and ``message``, in manifest order.
+
+    Raises
+    ------
+    UserError
+        The warehouse is busy (exit 3).
     """
+    from darkfigure.pipeline.intake import ReturnEntry, submit_returns
+
     manifest = pd.read_csv(nation_dir / "returns" / "manifest.csv", dtype=str)
     cols = ("order", "path", "org_code", "quarter", "expected")
-    items: list[dict[str, Any]] = [
-        {c: str(v) for c, v in zip(cols, values, strict=True)}
-        for values in manifest[list(cols)].itertuples(index=False)
-    ]
-    echo(f"Submitting {len(items)} returns through intake"
-         + (f" ({workers} processes)..." if workers > 1 else "..."))
-    if workers <= 1:
-        rows = _submit_batch(settings, nation_dir, items)
-    else:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        batches: list[list[dict[str, Any]]] = [[] for _ in range(workers)]
-        groups: dict[tuple[str, str], int] = {}
-        for item in items:
-            key = (str(item["org_code"]), str(item["quarter"]))
-            slot = groups.setdefault(key, len(groups) % workers)
-            batches[slot].append(item)
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(workers, mp_context=context) as pool:
-            parts = pool.map(_submit_batch, [settings] * workers, [nation_dir] * workers,
-                             batches)
-            rows = [row for part in parts for row in part]
-    frame = pd.DataFrame(rows)
-    frame["order"] = frame["order"].astype(int)
-    return frame.sort_values("order").drop(columns="order").reset_index(drop=True)
-
-
-def _submit_batch(
-    settings: Settings, nation_dir: Path, items: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
-    from darkfigure.pipeline.intake import submit_return
-
-    rows = []
-    for item in items:
-        try:
-            outcome = submit_return(nation_dir / str(item["path"]), str(item["org_code"]),
-                                    str(item["quarter"]), settings=settings, actor=ACTOR)
-            status, message = outcome.status, outcome.message()
-        except UserError as err:
-            if err.exit_code == 3:  # warehouse busy: a real problem, not a broken file
-                raise
-            status, message = "refused", str(err)
-        rows.append({**item, "status": status, "message": message})
-    return rows
+    items: list[dict[str, Any]] = sorted(
+        ({c: str(v) for c, v in zip(cols, values, strict=True)}
+         for values in manifest[list(cols)].itertuples(index=False)),
+        key=lambda item: int(item["order"]))
+    echo(f"Submitting {len(items)} returns through intake as one batch...")
+    entries = [ReturnEntry(nation_dir / item["path"], item["org_code"], item["quarter"])
+               for item in items]
+    outcomes = submit_returns(entries, settings=settings, actor=ACTOR)
+    rows = [{**item, "status": outcome.status, "message": outcome.message()}
+            for item, outcome in zip(items, outcomes, strict=True)]
+    return pd.DataFrame(rows).drop(columns="order").reset_index(drop=True)
 
 
 def estimate_years(
