@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from collection.names import normalise_name, phonetic, phonetic_name
+from collection.names import normalise_name, phonetic, phonetic_codes, phonetic_name
 
 #: Transliteration variants one person's name is recorded under (Arabic, Cyrillic,
 #: Tigrinya, Albanian, Polish, Chinese, South-Asian names): each group one code.
@@ -79,3 +79,13 @@ def test_other_scripts_are_left_as_they_are() -> None:
 def test_phonetic_name_ignores_the_order_of_names() -> None:
     assert phonetic_name("muhammad osman") == phonetic_name("othman mohammed") == "Asmn mhmt"
     assert phonetic_name("") == ""
+
+
+def test_phonetic_codes_are_the_tokens_codes_in_order_without_empty_ones() -> None:
+    """The cached per-token codes match phonetic() token by token, on a first and a later call."""
+    tokens = normalise_name("Muhammad Othman Шевченко محمد Xhesika").split() + [""]
+    expected = [phonetic(t) for t in tokens if phonetic(t)]
+    assert expected == ["mhmt", "Asmn", "svcnk", "محمد", "jsk"]
+    assert phonetic_codes(tokens) == expected
+    assert phonetic_codes(tokens) == expected  # now from the cache
+    assert phonetic_name(" ".join(tokens)) == " ".join(sorted(expected))
