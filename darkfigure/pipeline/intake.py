@@ -30,7 +30,9 @@ WAL into the file), and validates its returns in waves, the expectation suite
 running once per wave.  A wave holds at most
 one return per organisation, in batch order, so a return is validated against
 the record references of the same organisation's returns loaded before it, as
-if submitted one by one.  One return at a time locks the warehouse only while it
+if submitted one by one.  Its match keys are made in worker processes
+(:mod:`darkfigure.pipeline.intake_keys`) while the main thread cleans the next
+return and a writer thread loads the previous one.  One return at a time locks the warehouse only while it
 is written; a batch holds the lock until it ends.
 """
 
@@ -44,12 +46,14 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pandas as pd
 
 from collection.errors import ReturnFileError
 from collection.parse import read_return_bytes
 from collection.quarters import parse_quarter
 from darkfigure.errors import UserError
 from darkfigure.pipeline import intake_steps as steps
+from darkfigure.pipeline.intake_keys import WORKERS, KeyMaker
 from darkfigure.pipeline.intake_steps import (
     Access,
     HeldAccess,
@@ -326,7 +330,7 @@ def _waves(access: Access, pending: Sequence[Pending], actor: str,
            ) -> list[SubmissionOutcome | Refusal]:
     """Decide and apply each pending return, wave by wave; outcomes in ``pending`` order."""
     from collection.keys import load_key
-    from validation import ReturnToValidate, file_report, validate_returns
+    from validation import ReturnToValidate, clean_records, file_report, validate_returns
 
     keys: list[bytes] = []  # loaded at the first load (a quarantine needs no key)
     done: dict[int, SubmissionOutcome | Refusal] = {}
@@ -338,6 +342,9 @@ def _waves(access: Access, pending: Sequence[Pending], actor: str,
             on_outcome(outcome)
 
     writer = _Writer(access, finish)
+    # Worker processes only for a batch of several returns (starting them costs ~1 s).
+    key_maker = KeyMaker(WORKERS if isinstance(access, HeldAccess) and len(pending) > 1 else 0)
+    cleans: list[pd.DataFrame] = []
     try:
         for wave in _wave_plan(pending):
             parsed: list[tuple[Pending, Any]] = []
@@ -373,17 +380,29 @@ def _waves(access: Access, pending: Sequence[Pending], actor: str,
                          for item, raw in to_validate]
             reports = validate_returns(batch)
             del batch
-            while to_validate:  # each return's frames are freed once it is done
-                (item, raw), report = to_validate.pop(0), reports.pop(0)
+            # Hashing starts for every valid return of the wave at once (in the key
+            # maker's workers), then each is loaded in order as its keys come back.
+            hashing: list[Future[pd.DataFrame] | None] = []
+            for (_, raw), report in zip(to_validate, reports, strict=True):
                 if report.has_errors:
+                    hashing.append(None)
+                    continue
+                keys = keys or [load_key(access.settings)]
+                clean = clean_records(raw, report)
+                hashing.append(key_maker.submit(clean, keys[0]))
+                cleans.append(clean)
+            while to_validate:  # each return's frames are freed once it is done
+                (item, raw), report, job = to_validate.pop(0), reports.pop(0), hashing.pop(0)
+                if job is None:
                     writer.wait()
                     finish(item, steps.quarantine(access, item, report, fmt=raw.format,
                                                   n_rows=raw.n_rows, actor=actor))
                 else:
-                    keys = keys or [load_key(access.settings)]
-                    writer.write(item, steps.prepare(access, item, raw, report, keys[0], actor))
-                del raw, report
+                    writer.write(item, steps.prepare(access, item, raw, report, cleans.pop(0),
+                                                     job.result(), actor))
+                del raw, report, job
         writer.wait()
     finally:
         writer.close()
+        key_maker.close()
     return [done[item.index] for item in pending]

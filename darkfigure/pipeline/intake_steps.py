@@ -197,16 +197,14 @@ class Prepared:
     stored: Path
 
 
-def prepare(access: Access, item: Pending, raw: Any, report: Any, key: bytes, actor: str
-            ) -> Prepared:
-    """Pseudonymise a valid return (identity fields become match keys, then are dropped)
-    and archive its raw file: the CPU-bound half of loading, no warehouse access."""
-    from collection.pseudonymise import match_keys, strip_identity
-    from validation import clean_records
+def prepare(access: Access, item: Pending, raw: Any, report: Any, clean: pd.DataFrame,
+            keys: pd.DataFrame, actor: str) -> Prepared:
+    """A valid return ready to load: its ``clean`` records without identity fields, its
+    match ``keys`` (:func:`collection.pseudonymise.match_keys` of ``clean``), and its raw
+    file archived: the CPU-bound half of loading, no warehouse access."""
+    from collection.pseudonymise import strip_identity
 
     issues = issue_frame(report.to_frame())
-    clean = clean_records(raw, report)
-    keys = match_keys(clean, key)
     records = record_frame(strip_identity(clean))
     del clean
     stored = archive.archive_raw(access.settings.archive_dir, item.data, item.sha256,
