@@ -334,7 +334,17 @@ def main() -> None:
     text = "\n".join(lines)
     print(text)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text, encoding="utf-8")
+    args.out.write_text(text + earlier_sections(args.out), encoding="utf-8")
+
+
+def earlier_sections(path: Path) -> str:
+    """The ``## ...`` sections of the results file (earlier records to compare with): the
+    new table replaces only the part above them."""
+    if not path.exists():
+        return ""
+    text = path.read_text(encoding="utf-8")
+    at = text.find("\n## ")
+    return "" if at < 0 else text[at:]
 
 
 if __name__ == "__main__":
