@@ -32,8 +32,8 @@ one return per organisation, in batch order, so a return is validated against
 the record references of the same organisation's returns loaded before it, as
 if submitted one by one.  Its match keys are made in worker processes
 (:mod:`darkfigure.pipeline.intake_keys`) while the main thread cleans the next
-return and a writer thread loads the previous one.  One return at a time locks the warehouse only while it
-is written; a batch holds the lock until it ends.
+return and a writer thread loads the previous one.  One return at a time locks
+the warehouse only while it is written; a batch holds the lock until it ends.
 """
 
 from __future__ import annotations
