@@ -75,31 +75,11 @@ def key_sets() -> dict[str, tuple[tuple[str, ...], object]]:
 
 def load_nation(out: Path, seed: int, years: tuple[int, ...], size: int) -> pd.DataFrame:
     """Typed rows of every loaded return of a new nation, with ``person_id`` from the truth."""
-    from collection.parse import read_return
     from darkfigure.synthetic import NationConfig, simulate_nation
-    from validation import CLEAN_COLUMNS
-    from validation.normalise import normalise
+    from darkfigure.synthetic.truth import labelled_records
 
     simulate_nation(out, NationConfig(seed=seed, years=years, size=size, broken_files=False))
-    manifest = pd.read_csv(out / "returns" / "manifest.csv", dtype=str)
-    lists = pd.read_csv(out / "truth" / "organisations.csv", dtype=str).set_index(
-        "org_code")["list"]
-    parts = []
-    for row in manifest[manifest["expected"] == "loaded"].itertuples():
-        typed, _ = normalise(read_return(out / row.path).data)
-        parts.append(typed.loc[:, list(CLEAN_COLUMNS)].assign(
-            path=row.path, org_code=row.org_code, quarter=row.quarter))
-    rows = pd.concat(parts, ignore_index=True)
-    truth = pd.read_csv(out / "truth" / "records.csv", dtype=str)
-    truth["row"] = truth["row"].astype(int) + 1  # file line: the header is line 1
-    rows = rows.merge(truth[["path", "row", "person_id"]], on=["path", "row"], how="left",
-                      validate="one_to_one")
-    if rows["person_id"].isna().any():
-        raise RuntimeError("a loaded row is missing from the truth")
-    rows["record_id"] = np.arange(len(rows), dtype=np.int64)
-    rows["year"] = rows["quarter"].str[:4]
-    rows["list"] = rows["org_code"].map(lists)
-    return rows
+    return labelled_records(out)
 
 
 def score(found: np.ndarray, true: np.ndarray) -> dict[str, int]:

@@ -121,3 +121,44 @@ def read_truth(directory: str | Path) -> Truth:
         totals=pd.read_csv(folder / "totals.csv"),
         config=json.loads((folder / "config.json").read_text(encoding="utf-8")),
     )
+
+
+def labelled_records(directory: str | Path) -> pd.DataFrame:
+    """Typed rows of every return of a simulated nation that should load, with the true
+    ``person_id`` of each (for scoring linkage against the truth).
+
+    Parameters
+    ----------
+    directory
+        What :func:`~darkfigure.synthetic.simulate_nation` wrote (``returns/`` and ``truth/``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The clean columns plus ``path``, ``org_code``, ``quarter``, ``person_id``,
+        ``record_id`` (0, 1, ...), ``year`` and ``list``.
+    """
+    from collection.parse import read_return
+    from validation import CLEAN_COLUMNS
+    from validation.normalise import normalise
+
+    out = Path(directory)
+    manifest = pd.read_csv(out / "returns" / "manifest.csv", dtype=str)
+    lists = pd.read_csv(out / "truth" / "organisations.csv", dtype=str).set_index(
+        "org_code")["list"]
+    parts = []
+    for row in manifest[manifest["expected"] == "loaded"].itertuples():
+        typed, _ = normalise(read_return(out / str(row.path)).data)
+        parts.append(typed.loc[:, list(CLEAN_COLUMNS)].assign(
+            path=str(row.path), org_code=str(row.org_code), quarter=str(row.quarter)))
+    rows = pd.concat(parts, ignore_index=True)
+    truth = pd.read_csv(out / "truth" / "records.csv", dtype=str)
+    truth["row"] = truth["row"].astype(int) + 1  # file line: the header is line 1
+    rows = rows.merge(truth[["path", "row", "person_id"]], on=["path", "row"], how="left",
+                      validate="one_to_one")
+    if rows["person_id"].isna().any():
+        raise RuntimeError("a loaded row is missing from the truth")
+    rows["record_id"] = np.arange(len(rows), dtype=np.int64)
+    rows["year"] = rows["quarter"].str[:4]
+    rows["list"] = rows["org_code"].map(lists)
+    return rows

@@ -327,26 +327,13 @@ def test_recall_improves_on_a_synthetic_nation_without_losing_precision(tmp_path
     precision at least 0.985."""
     from collection.keys import DEMO_KEY
     from collection.linkage import DEFAULT_CONFLICTS
-    from collection.parse import read_return
     from collection.pseudonymise import match_keys
     from darkfigure.synthetic import NationConfig, simulate_nation
-    from validation import CLEAN_COLUMNS
-    from validation.normalise import normalise
+    from darkfigure.synthetic.truth import labelled_records
 
     simulate_nation(tmp_path, NationConfig(seed=3, years=(2025,), size=4000, n_areas=4,
                                            compact=True, broken_files=False))
-    manifest = pd.read_csv(tmp_path / "returns" / "manifest.csv", dtype=str)
-    parts = []
-    for row in manifest[manifest["expected"] == "loaded"].itertuples():
-        typed, _ = normalise(read_return(tmp_path / row.path).data)
-        parts.append(typed.loc[:, list(CLEAN_COLUMNS)].assign(
-            path=row.path, org_code=row.org_code, quarter=row.quarter))
-    rows = pd.concat(parts, ignore_index=True)
-    truth = pd.read_csv(tmp_path / "truth" / "records.csv", dtype=str)
-    truth["row"] = truth["row"].astype(int) + 1  # file line: the header is line 1
-    rows = rows.merge(truth[["path", "row", "person_id"]], on=["path", "row"],
-                      validate="one_to_one")
-    rows["record_id"] = range(len(rows))
+    rows = labelled_records(tmp_path)
     keys = match_keys(rows, DEMO_KEY).merge(rows[["row", "record_ref", "record_id"]],
                                             on=["row", "record_ref"], validate="many_to_one")
     before_types = ["name_dob", "sorted_name_dob", "soundex_dob", "name_dob_daymonth",
