@@ -297,12 +297,13 @@ def upload_text(check: dict[str, object]) -> str:
     outcome = (f"report: {report[0]} rows, {report[1]} errors, {report[2]} warnings"
                if isinstance(report, tuple) else "report not read")
     still = float(check["reader_done"]) < float(check["finished"])  # type: ignore[arg-type]
+    ticks = (f"its elapsed-time label read {check['ticks']} s" if check["ticks"] else
+             "its elapsed-time label was not caught (read only after the policymaker's page)")
     return (
-        f"Once the warm-up had prepared Great Expectations, a force user uploaded a "
+        f"Once the warm-up had prepared the upload worker process (Great Expectations "
+        f"loaded there), a force user uploaded a "
         f"{check['rows']:,}-row CSV return: its progress box showed "
-        f"{float(check['shown']):.2f} s after Submit, its elapsed-time label read "
-        f"{check['ticks'] or 'no'} s (read after the policymaker's page below), and the "
-        f"report came after "
+        f"{float(check['shown']):.2f} s after Submit, {ticks}, and the report came after "
         f"{float(check['finished']):.1f} s ({outcome}).  Meanwhile a policymaker opened the "
         f"first page in another tab: {reader['first page: open, sign in, headline drawn']:.2f} s "
         f"(sign-in to headline drawn {reader['sign-in to headline drawn']:.2f} s); the upload "

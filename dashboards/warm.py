@@ -9,10 +9,11 @@ background thread as soon as the server process starts (:mod:`dashboards.serve`)
 1. :func:`for_readers`: the modules of the sign-in and headline pages, one
    chart drawn off screen, the dummy password hash, and the headline read from
    the warehouse (read-only, closed at once) into the data layer's cache;
-2. :func:`for_uploads`: ``validation.warm_up()`` (Great Expectations and the
-   expectation suite, ~3 s of CPU), once no page has run for
+2. :func:`for_uploads`: the upload worker process started and prepared
+   (Great Expectations and the expectation suite, ~3 s of CPU;
+   :mod:`dashboards.data.upload_worker`), once no page has run for
    :data:`QUIET_SECONDS`, so that it does not slow the first readers' pages
-   (it shares their interpreter lock).
+   (on a 2-core machine it competes for their CPUs).
 
 Nothing here is needed for correctness: a failure is logged and the dashboard
 serves as it would cold.
@@ -70,7 +71,14 @@ def for_readers() -> None:
 
 
 def for_uploads() -> None:
-    """Great Expectations and the expectation suite, ready for the first upload."""
+    """A worker process for uploads, with Great Expectations and the expectation suite
+    ready (here, if no worker can start)."""
+    from dashboards.data import upload_worker
+
+    warming = upload_worker.start()
+    if warming is not None:
+        warming.result()
+        return
     import validation
 
     validation.warm_up()

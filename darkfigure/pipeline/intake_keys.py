@@ -56,7 +56,7 @@ class KeyMaker:
                 # spawn, not fork: the parent holds DuckDB's threads and a writer thread.
                 self.pool = ProcessPoolExecutor(
                     self.workers, mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_exit_with_parent, initargs=(os.getpid(),))
+                    initializer=exit_with_parent, initargs=(os.getpid(),))
             except (OSError, ValueError):  # no processes here: hash in-process
                 self.workers = 0
         return self.pool
@@ -74,7 +74,7 @@ class KeyMaker:
         self.close()
 
 
-def _exit_with_parent(parent: int) -> None:
+def exit_with_parent(parent: int) -> None:
     """Worker start: exit when the batch's process is gone (killed, say), so no worker
     outlives it holding its pipes open."""
 

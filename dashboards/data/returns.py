@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -10,9 +9,9 @@ import pandas as pd
 
 from darkfigure.auth import User
 from darkfigure.errors import UserError
-from darkfigure.settings import Settings
 from darkfigure.warehouse import queries
 from dashboards import figures
+from dashboards.data import upload_worker
 from dashboards.data.access import AccessDenied, own_org, require
 from dashboards.data.warehouse import clear_caches, reading
 
@@ -74,7 +73,8 @@ def upload_return(
 ) -> Any:
     """Submit an uploaded return (validated, then loaded or quarantined).
 
-    A force user submits for its own organisation only.
+    A force user submits for its own organisation only.  The work is done in a
+    worker process (:mod:`dashboards.data.upload_worker`); this call waits for it.
 
     Returns
     -------
@@ -86,13 +86,7 @@ def upload_return(
     org = own_org(user, org_code)
     if not org:
         raise UserError("choose the organisation the return is for")
-    from darkfigure.pipeline.intake import submit_return
-
-    suffix = Path(file_name).suffix.lower() or ".csv"
-    with tempfile.TemporaryDirectory(prefix="darkfigure-upload-") as tmp:
-        path = Path(tmp) / f"upload{suffix}"
-        path.write_bytes(data)
-        outcome = submit_return(path, org, quarter, settings=Settings.from_env(),
-                                actor=user.username, file_name=Path(file_name).name)
+    outcome = upload_worker.submit(data, Path(file_name).suffix.lower() or ".csv", org,
+                                   quarter, actor=user.username, file_name=Path(file_name).name)
     clear_caches()
     return outcome
