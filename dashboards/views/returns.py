@@ -2,10 +2,33 @@
 
 from datetime import date
 
+import pandas as pd
 import streamlit as st
 
 from dashboards import data as da
 from dashboards import figures, progress, ui
+
+REPORT_COLUMNS = {"row_number": "Row", "column_name": "Column", "value": "Value",
+                  "severity": "Severity", "message": "Problem", "fix": "How to fix it"}
+
+
+def report(sub: dict, issues: pd.DataFrame, key: str) -> None:
+    """A submission's validation report: counts, one row per problem, and a CSV of it."""
+    st.markdown(f"**Validation report**: submission {sub['submission_id']} "
+                f"({sub['file_name']}, {sub['quarter']}, {sub['status']}), {sub['n_rows']} rows, "
+                f"{sub['n_errors']} error(s), {sub['n_warnings']} warning(s)")
+    if issues.empty:
+        st.success("No problems were found.")
+        return
+    shown = issues.rename(columns=REPORT_COLUMNS).drop(columns=["rule"])
+    st.dataframe(shown, hide_index=True, width="stretch",
+                 column_config={"Problem": st.column_config.TextColumn(width="medium"),
+                                "How to fix it": st.column_config.TextColumn(width="large")})
+    st.download_button("Download the report (CSV)", shown.to_csv(index=False).encode(),
+                       file_name=f"validation_report_{sub['submission_id']}.csv",
+                       mime="text/csv", icon=":material/download:", on_click="ignore",
+                       key=f"report_download_{key}")
+
 
 user = ui.user()
 st.title("Quarterly returns")
@@ -62,19 +85,7 @@ with upload_tab:
     if last is not None:
         found = da.submission_report(user, last)
         if found:
-            sub, issues = found
-            st.markdown(f"**Validation report**: submission {sub['submission_id']}, "
-                        f"{sub['n_rows']} rows, {sub['n_errors']} error(s), "
-                        f"{sub['n_warnings']} warning(s)")
-            if issues.empty:
-                st.success("No problems were found.")
-            else:
-                st.dataframe(issues.rename(columns={
-                    "row_number": "Row", "column_name": "Column", "value": "Value",
-                    "severity": "Severity", "message": "Problem", "fix": "How to fix it",
-                }).drop(columns=["rule"]), hide_index=True, width="stretch",
-                    column_config={"Problem": st.column_config.TextColumn(width="medium"),
-                                   "How to fix it": st.column_config.TextColumn(width="large")})
+            report(*found, key="upload")
 
 with history_tab:
     history = da.submissions(user, org)
@@ -89,4 +100,4 @@ with history_tab:
                             key="history_pick")
         found = da.submission_report(user, int(pick))
         if found:
-            st.dataframe(found[1], hide_index=True, width="stretch")
+            report(*found, key="history")

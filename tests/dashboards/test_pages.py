@@ -143,6 +143,7 @@ def test_force_uploads_a_return_and_reads_its_report(writable_warehouse, signed_
     report = at.dataframe[0].value
     assert {"Row", "Column", "Problem", "How to fix it"} <= set(report.columns)
     assert "nationality" in set(report["Column"])
+    assert at.download_button(key="report_download_upload").label == "Download the report (CSV)"
 
 
 def test_admin_adds_a_user(writable_warehouse, signed_in):
