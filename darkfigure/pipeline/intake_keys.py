@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -75,8 +76,11 @@ class KeyMaker:
 
 
 def exit_with_parent(parent: int) -> None:
-    """Worker start: exit when the batch's process is gone (killed, say), so no worker
-    outlives it holding its pipes open."""
+    """Worker start: exit when the parent process is gone (killed, say), so no worker
+    outlives it holding its pipes open; and leave Ctrl-C to the parent, which stops
+    its workers itself (a terminal sends SIGINT to the whole process group, and a
+    worker would print a KeyboardInterrupt traceback at the user)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     def watch() -> None:
         while os.getppid() == parent:

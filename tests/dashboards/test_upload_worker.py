@@ -41,7 +41,8 @@ def fresh_workers():
 def test_an_upload_runs_in_a_worker_with_the_pages_settings(writable_warehouse, tmp_path,
                                                              monkeypatch, fresh_workers):
     """The worker is started (and warmed) under one DARKFIGURE_HOME; an upload made after
-    the page's settings changed must land in the page's warehouse, not the first one."""
+    the page's settings changed must land in the page's warehouse, not the first one.
+    The worker runs at a lower priority and survives a SIGINT (its parent stops it)."""
     warming = upload_worker.start()
     assert warming is not None
     warming.result(timeout=300)
@@ -49,6 +50,8 @@ def test_an_upload_runs_in_a_worker_with_the_pages_settings(writable_warehouse, 
     assert pids and os.getpid() not in pids
     lower = min(19, os.getpriority(os.PRIO_PROCESS, 0) + upload_worker.NICENESS)
     assert all(os.getpriority(os.PRIO_PROCESS, pid) == lower for pid in pids)
+    for pid in pids:  # Ctrl-C in the server's terminal reaches the workers too: ignored
+        os.kill(pid, signal.SIGINT)
     other = tmp_path / "other"
     shutil.copytree(writable_warehouse.home, other)
     before, untouched = _submissions(other), _submissions(writable_warehouse.home)
