@@ -10,10 +10,22 @@ with ``p_h(N)`` the refitted cell probabilities.  The interval is
 ``{N : 2 (l(N_max) - l(N)) <= chi2_1(level)}``.  N is treated as continuous
 (``log n!`` through the gamma function), as Rcapture does.
 
-Speed: the maximiser solves ``dl/dN = 0`` and the bounds solve
-``l(N) = l_max - chi2/2`` with Brent's method; by the envelope theorem
-``dl/dN = psi(N+1) - psi(N-n+1) + log p_0(N)`` needs no extra fit, and every
-refit starts from the coefficients of the nearest N already fitted.
+The maximiser scans l at ``n + 1, n + 2, n + 4, ...`` and the Poisson estimate, to
+twice the latter's distance from n, then refines around the best point: Brent on
+``dl/dN = psi(N+1) - psi(N-n+1) + log p_0(N)`` (no extra fit, by the envelope
+theorem) if its sign brackets a root, else a bounded search on l.  Not a root of
+the slope between n and the Poisson estimate: a near-degenerate model's can be
+1e11, where the slope is rounding noise (Cormack 2000 Table 3a, all two-way
+interactions).  The bounds solve ``l(N) = l_max - chi2/2`` with Brent's method.
+
+l(N) is a function of N alone: every fit, and every refit after Chao's rule drops
+an eta, starts from the default start, as Rcapture's ``glm`` does.  Warm starts
+(from the nearest N fitted, or from where the last fit ended) stalled, drifted
+along the flat ridge of a near-degenerate model (l off by 0.05) or ran off to
+infinity, and which eta comes out negative first depends on where a fit heading
+for infinity stops.  ``log N!/(N-n)!`` and ``log p_0`` are computed without
+cancellation (:mod:`estimation.intervals.falling`, ``logaddexp``), so l keeps its
+accuracy at N = 1e14.
 """
 
 from __future__ import annotations
@@ -22,11 +34,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.optimize import brentq
-from scipy.special import digamma, gammaln, xlogy
+from scipy.optimize import brentq, minimize_scalar
+from scipy.special import gammaln, logsumexp
 from scipy.stats import chi2
 
-from estimation.glm import PoissonFit, fit_poisson
+from estimation.glm import MAX_ETA, PoissonFit, fit_poisson, poisson_deviance
+from estimation.intervals.falling import log_falling, log_falling_slope
 
 #: The upper search stops at this multiple of the Poisson estimate; beyond it
 #: the upper bound is reported as infinite (Rcapture stops at 3 N and prints ">").
@@ -95,15 +108,47 @@ def constrained_poisson_fit(
     nonneg_set = set(int(i) for i in nonneg)
     begin = None if start is None else np.asarray(start, float)[keep]
     while True:
-        fit = fit_poisson(X[:, keep], y, start=begin)
+        fit = checked_poisson_fit(X[:, keep], y, start=begin)
         cols = np.flatnonzero(keep)
         negative = [j for j, c in zip(cols, fit.coef, strict=True) if j in nonneg_set and c < 0]
         if not negative:
             return ConstrainedFit(fit=fit, kept=keep)
-        # Refit without the column from where this fit ended: the same maximum
-        # (the likelihood is concave), reached in a few Newton steps, not ~16.
-        begin = fit.coef[cols != negative[0]]
+        # Refit from the default start, as Rcapture's glm does: from where this fit
+        # ended (say eta = -23, heading for minus infinity) Newton can run off to 1e18
+        # and stall there, which turned an Mt-like fit into "N = infinity".
+        begin = None
         keep[negative[0]] = False
+
+
+def checked_poisson_fit(
+    X: np.ndarray, y: np.ndarray, start: np.ndarray | None = None
+) -> PoissonFit:
+    """:func:`~estimation.glm.fit_poisson` from ``start``, redone from the default start
+    when that fit did not converge, overflowed, or ended with a deviance above the
+    default start's (a warm start far from the maximum can stall with the linear
+    predictors clipped, and ``fit_poisson`` then reports convergence: the deviance no
+    longer changes).
+
+    Parameters
+    ----------
+    X, y
+        Design and counts.
+    start
+        Starting coefficients, or ``None`` for the default start.
+
+    Returns
+    -------
+    PoissonFit
+    """
+    if start is None:
+        return fit_poisson(X, y)
+    fit = fit_poisson(X, y, start=start)
+    if fit.converged and np.all(np.isfinite(fit.mu)):
+        beta = np.linalg.lstsq(X, np.log(y + 0.5), rcond=None)[0]
+        first = poisson_deviance(y, np.exp(np.clip(X @ beta, -MAX_ETA, MAX_ETA)))
+        if fit.deviance <= first * (1 + 1e-9) + 1e-9:
+            return fit
+    return fit_poisson(X, y)
 
 
 def independent_columns(X: np.ndarray, tol: float = 1e-9) -> np.ndarray:
@@ -135,7 +180,8 @@ class ProfileInterval:
     Attributes
     ----------
     estimate
-        The multinomial maximiser N_max (a little below the Poisson estimate).
+        The multinomial maximiser N_max: a little below the Poisson estimate, or far
+        below it when the Poisson fit is near-degenerate (Cormack 2000 Table 3a).
     lower, upper
         Interval bounds; ``lower`` is ``n`` when the profile never drops below
         the cut-off down to ``n``; ``upper`` is ``inf`` when it does not drop
@@ -169,7 +215,7 @@ class ProfileInterval:
 
 
 class _Profile:
-    """l(N) and dl/dN for one design, with warm-started refits."""
+    """l(N) and dl/dN for one design, every N fitted from the default start."""
 
     def __init__(self, X0: np.ndarray, Xo: np.ndarray, yo: np.ndarray, nonneg: Sequence[int]):
         self.X = np.vstack([X0[None, :], Xo])
@@ -177,14 +223,7 @@ class _Profile:
         self.n = float(yo.sum())
         self.nonneg = tuple(nonneg)
         self.const = -float(gammaln(yo + 1).sum())
-        self.starts: dict[float, np.ndarray] = {}
         self.values: dict[float, tuple[float, float]] = {}
-
-    def _nearest_start(self, N: float) -> np.ndarray | None:
-        if not self.starts:
-            return None
-        key = min(self.starts, key=lambda k: abs(k - N))
-        return self.starts[key]
 
     def evaluate(self, N: float) -> tuple[float, float]:
         """``(l(N), dl/dN)``."""
@@ -193,22 +232,18 @@ class _Profile:
             return self.values[N]
         n0 = max(N - self.n, 0.0)
         y = np.concatenate([[n0], self.yo])
-        start = self._nearest_start(N)
         with np.errstate(over="ignore", invalid="ignore"):
-            cf = constrained_poisson_fit(self.X, y, nonneg=self.nonneg, start=start)
-        if start is not None and not np.all(np.isfinite(cf.fit.mu)):
-            # A warm start from a diverging fit (a parameter heading for minus
-            # infinity) can overflow; the default start cannot.
             cf = constrained_poisson_fit(self.X, y, nonneg=self.nonneg)
-        self.starts[N] = cf.coef
-        mu = cf.fit.mu
-        p = mu / mu.sum()
-        loglik = (
-            float(gammaln(N + 1) - gammaln(n0 + 1))
-            + float(xlogy(y, p).sum())
-            + self.const
-        )
-        slope = float(digamma(N + 1) - digamma(n0 + 1) + np.log(p[0]))
+        eta = self.X @ cf.coef
+        # log p_0 = -log(1 + seen / mu_0) by logaddexp: no cancellation in 1 - p_0 ~ n / N
+        # at huge N (n0 log p_0 needs it to 1e-25 there), no underflow of mu_0 near N = n.
+        with np.errstate(over="ignore", invalid="ignore"):
+            log_p0 = -float(np.logaddexp(0.0, logsumexp(eta[1:]) - eta[0]))
+        loglik = log_falling(N, self.n) + self.const + float(self.yo @ (eta[1:] - eta[0]))
+        loglik += self.n * log_p0 + (n0 * log_p0 if n0 > 0 else 0.0)
+        slope = log_falling_slope(N, self.n) + log_p0
+        if np.isnan(loglik):  # a fit that failed outright: no support here
+            loglik = slope = -np.inf
         self.values[N] = (loglik, slope)
         return loglik, slope
 
@@ -293,9 +328,11 @@ def profile_interval(
     nonneg_kept = [int(np.flatnonzero(np.flatnonzero(cols) == j)[0]) for j in nonneg if cols[j]]
 
     poisson = constrained_poisson_fit(Xo, yo, nonneg=nonneg_kept)
-    n_poisson = n + float(np.exp(X0 @ poisson.coef))
+    with np.errstate(over="ignore"):
+        n_poisson = n + float(np.exp(X0 @ poisson.coef))
+    if not np.isfinite(n_poisson):
+        raise ValueError("the Poisson fit runs off to infinity: N has no finite estimate")
     prof = _Profile(X0, Xo, yo, nonneg_kept)
-    prof.starts[n_poisson] = poisson.coef
     cap = max_upper_factor * max(n_poisson, n + 1.0)
 
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -331,17 +368,36 @@ def profile_interval(
 
 
 def _maximiser(prof: _Profile, n: float, n_poisson: float, cap: float) -> float:
-    """N maximising l(N) on [n, cap]: the root of the (decreasing) slope."""
-    if prof.slope(n) <= 0:
+    """N maximising l(N) on [n, cap] (``inf`` if l still rises at ``cap``)."""
+    # Scan n + 1, n + 2, n + 4, ... to twice the Poisson estimate's distance from n
+    # and on while l rises; the Poisson estimate, where the maximum usually is, too.
+    grid, far = [n], 2.0 * (n_poisson - n)
+    step = 1.0
+    while grid[-1] < cap:
+        grid.append(min(n + step, cap))
+        if step >= far and prof.loglik(grid[-1]) < prof.loglik(grid[-2]):
+            break
+        step *= 2
+    if n < n_poisson < grid[-1] and n_poisson not in grid:
+        grid = sorted([*grid, n_poisson])
+    values = [prof.loglik(N) for N in grid]
+    best = int(np.argmax(values))
+    if best == len(grid) - 1:
+        return np.inf
+    if best == 0 and prof.slope(n) <= 0:
         return n
-    hi = max(n_poisson, n + 1.0)
-    while prof.slope(hi) > 0:
-        if hi >= cap:
-            return np.inf
-        hi = min(n + 2 * (hi - n), cap)
-    lo = n
-    # The slope at hi is negative and at lo positive: Brent on the slope.
-    return float(brentq(prof.slope, lo, hi, xtol=1e-8, rtol=1e-12))
+    lo, hi = grid[max(best - 1, 0)], grid[best + 1]
+    if prof.slope(lo) > 0 > prof.slope(hi):
+        top = float(brentq(prof.slope, lo, hi, xtol=1e-8, rtol=1e-12))
+    else:
+        # The slope does not bracket a root: l is flat to rounding here, or the Chao
+        # constraint switches models inside the bracket.  Search on l itself.
+        res = minimize_scalar(
+            lambda N: -prof.loglik(N), bounds=(lo, hi), method="bounded",
+            options={"xatol": 1e-8 * max(1.0, lo)},
+        )
+        top = float(res.x)
+    return top if prof.loglik(top) >= values[best] else grid[best]
 
 
 def _upper_bound(gap: Callable[[float], float], n: float, n_max: float, cap: float) -> float:

@@ -245,13 +245,42 @@ def test_every_cell_one_gives_n_plus_one():
             assert value == pytest.approx(2**t, rel=0.02), (name, method)
 
 
-def test_diverging_chao_fit_is_refused_not_reported():
-    """Nobody caught once or twice on 8 lists: Mth Chao's fit runs off to infinity (it
-    reported N = 3e250 with only a warning; on 10 lists 1e304); now a plain ValueError."""
+def test_chao_rule_refits_from_the_default_start():
+    """Nobody caught once or twice on 8 lists: Chao's rule (Rcapture ``Chao.neg``, which
+    refits each smaller model with a fresh ``glm``, from its default start) drops every
+    eta, so Mth Chao is Mt and Mh Chao is M0: same estimate and interval (to 1e-9).
+
+    Regression: refitted from where the previous fit ended (eta near -23, heading for minus
+    infinity), Newton ran off to 1e18 and Mth Chao was refused as "runs off to infinity".
+    """
     table = CONSTRUCTED["nobody caught once or twice"]()
-    outcome, problems = _run(table, "Mth-chao", "profile")
-    assert not problems
-    assert isinstance(outcome, ValueError) and "runs off to infinity" in str(outcome)
+    for chao, plain in (("Mth-chao", "Mt"), ("Mh-chao", "M0")):
+        with_rule, problems = _run(table, chao, "profile")
+        assert not problems
+        assert isinstance(with_rule, EstimateResult), with_rule
+        assert len(with_rule.diagnostics["set_to_zero"]) == 6  # eta3 .. eta8
+        without, problems = _run(table, plain, "profile")
+        assert not problems and isinstance(without, EstimateResult)
+        for name in ("estimate", "lower", "upper"):
+            assert getattr(with_rule, name) == pytest.approx(getattr(without, name), rel=1e-9)
+        assert without.estimate < 1.01 * without.observed
+
+
+def test_chao_profile_holds_the_poisson_estimate_on_new_orleans():
+    """NewOrl (8 lists), Mh Chao: the profile is fitted from the default start at every N
+    (Rcapture ``closedpCI.t`` calls ``glm`` afresh there), so its maximum lies a little
+    below the Poisson estimate (Rcapture: "N Poisson > N multinomial") and the interval
+    holds both.  Within 2% and strictly inside (the estimate is 1,343.3).
+
+    Regression: warm-started fits ran off to infinity along the way, l(N) fell to -1e5 at
+    N ~ 190 and the interval was [185, 193.2], with the maximum at n.
+    """
+    result, problems = _run(read_capture_table(REFERENCE / "NewOrl.csv"), "Mh-chao", "profile")
+    assert not problems and isinstance(result, EstimateResult)
+    top = result.diagnostics["profile_estimate"]
+    assert 0.98 * result.estimate < top < result.estimate
+    assert result.lower < top < result.upper
+    assert result.lower < 0.9 * result.estimate and result.upper > 1.1 * result.estimate
 
 
 def test_chao_models_stop_at_twelve_lists_others_at_fifteen():
