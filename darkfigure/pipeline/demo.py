@@ -33,7 +33,8 @@ from darkfigure.synthetic.truth import Truth
 #: The nations the demo builds.  ``small`` is one year of one force area
 #: (Avon and Somerset) and the largest partner of each list: 27 returns.  Its
 #: seed is 2: over seeds 1-8 the stepwise 95% interval held the true N in 7 (seed
-#: 1 missed by 2%); see tests/test_demo_end_to_end.py.
+#: 8 missed by 2%; re-measured 2026-12-07 with the current linkage); see
+#: tests/test_demo_end_to_end.py.
 SIZES: dict[str, NationConfig] = {
     "small": NationConfig(seed=2, years=(2025,), size=2000, areas=("E23000036",), compact=True),
     "full": NationConfig(seed=1, years=(2022, 2023, 2024, 2025), size=10_000),
