@@ -92,6 +92,15 @@ class ClosedPopulationEstimator(Estimator):
         }
         if fit.set_to_zero:
             diagnostics["set_to_zero"] = list(fit.set_to_zero)
+        etas = [design.names[j] for j in design.nonneg]
+        if etas and set(etas) <= set(fit.set_to_zero):
+            # Rcapture's Chao.neg rule can drop every eta: what is left is the model
+            # without heterogeneity, which the reader should know they are looking at.
+            warnings.append(
+                f"every eta parameter of {design.label} was negative and set to zero (as "
+                "in Rcapture), so this is the estimate of the same model without "
+                "heterogeneity"
+            )
         if fit.aliased:
             diagnostics["aliased"] = list(fit.aliased)
         if not fit.mle_exists:

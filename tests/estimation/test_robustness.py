@@ -248,7 +248,8 @@ def test_every_cell_one_gives_n_plus_one():
 def test_chao_rule_refits_from_the_default_start():
     """Nobody caught once or twice on 8 lists: Chao's rule (Rcapture ``Chao.neg``, which
     refits each smaller model with a fresh ``glm``, from its default start) drops every
-    eta, so Mth Chao is Mt and Mh Chao is M0: same estimate and interval (to 1e-9).
+    eta, so Mth Chao is Mt and Mh Chao is M0: same estimate and interval (to 1e-9), and
+    the result says so in a warning.
 
     Regression: refitted from where the previous fit ended (eta near -23, heading for minus
     infinity), Newton ran off to 1e18 and Mth Chao was refused as "runs off to infinity".
@@ -259,8 +260,10 @@ def test_chao_rule_refits_from_the_default_start():
         assert not problems
         assert isinstance(with_rule, EstimateResult), with_rule
         assert len(with_rule.diagnostics["set_to_zero"]) == 6  # eta3 .. eta8
+        assert any("without heterogeneity" in w for w in with_rule.warnings)
         without, problems = _run(table, plain, "profile")
         assert not problems and isinstance(without, EstimateResult)
+        assert not any("without heterogeneity" in w for w in without.warnings)
         for name in ("estimate", "lower", "upper"):
             assert getattr(with_rule, name) == pytest.approx(getattr(without, name), rel=1e-9)
         assert without.estimate < 1.01 * without.observed
