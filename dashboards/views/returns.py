@@ -10,6 +10,10 @@ from dashboards import figures, progress, ui
 
 REPORT_COLUMNS = {"row_number": "Row", "column_name": "Column", "value": "Value",
                   "severity": "Severity", "message": "Problem", "fix": "How to fix it"}
+HISTORY_COLUMNS = {"submission_id": "Submission", "quarter": "Quarter", "version": "Version",
+                   "status": "Status", "n_rows": "Rows", "n_errors": "Errors",
+                   "n_warnings": "Warnings", "file_name": "File", "submitted_by": "Submitted by",
+                   "submitted_at": "Submitted at"}
 
 
 def report(sub: dict, issues: pd.DataFrame, key: str) -> None:
@@ -92,12 +96,15 @@ with history_tab:
     if history.empty:
         st.info("No returns submitted yet.")
     else:
-        st.dataframe(history[["submission_id", "quarter", "version", "status", "n_rows",
-                              "n_errors", "n_warnings", "file_name", "submitted_by",
-                              "submitted_at"]],
+        st.dataframe(history[list(HISTORY_COLUMNS)].rename(columns=HISTORY_COLUMNS),
                      hide_index=True, width="stretch")
-        pick = st.selectbox("Read the report of submission", history["submission_id"].tolist(),
-                            key="history_pick")
+        labels = {int(r.submission_id):
+                  f"{r.submission_id} - {r.quarter}, {r.file_name} ({r.status})"
+                  for r in history.itertuples()}
+        # Keyed by the newest submission, so that after an upload the newest is shown.
+        pick = st.selectbox("Read the report of submission", list(labels),
+                            format_func=labels.__getitem__,
+                            key=f"history_pick_{next(iter(labels))}")
         found = da.submission_report(user, int(pick))
         if found:
             report(*found, key="history")

@@ -122,13 +122,16 @@ def test_force_uploads_a_return_and_reads_its_report(browser, app_url):
             "() => [...document.querySelectorAll('button')].some("
             "b => b.innerText.includes('Submit') && !b.disabled)", timeout=30_000)
         submit.click()
-        page.get_by_text("Validation report").wait_for(timeout=120_000)
+        upload_tab = page.get_by_role("tabpanel", name="Upload a return")
+        upload_tab.get_by_text("Validation report").wait_for(timeout=120_000)
         wait_idle(page)
         _shot(page, "force_2_report")
         body = page.locator("body").inner_text()
         assert "quarantined" in body.lower() and "error(s)" in body
         _grid_shows(page, "nationality", "How to fix it")
         page.get_by_role("tab", name="History").click()
+        page.get_by_role("tabpanel", name="History").get_by_text(
+            "Validation report").wait_for(timeout=60_000)
         wait_idle(page)
         _shot(page, "force_3_history")
     finally:

@@ -144,6 +144,11 @@ def test_force_uploads_a_return_and_reads_its_report(writable_warehouse, signed_
     assert {"Row", "Column", "Problem", "How to fix it"} <= set(report.columns)
     assert "nationality" in set(report["Column"])
     assert at.download_button(key="report_download_upload").label == "Download the report (CSV)"
+    # The history lists it first, and its report is the one shown there after the upload.
+    history = next(d.value for d in at.dataframe if "Submission" in d.value.columns)
+    newest = int(history["Submission"].iloc[0])
+    assert history["Status"].iloc[0] == "quarantined"
+    assert at.selectbox(key=f"history_pick_{newest}").value == newest
 
 
 def test_admin_adds_a_user(writable_warehouse, signed_in):
