@@ -98,9 +98,9 @@ with history_tab:
     else:
         st.dataframe(history[list(HISTORY_COLUMNS)].rename(columns=HISTORY_COLUMNS),
                      hide_index=True, width="stretch")
-        labels = {int(r.submission_id):
-                  f"{r.submission_id} - {r.quarter}, {r.file_name} ({r.status})"
-                  for r in history.itertuples()}
+        labels = {int(r["submission_id"]):
+                  f"{r['submission_id']} - {r['quarter']}, {r['file_name']} ({r['status']})"
+                  for r in history.to_dict("records")}
         # Keyed by the newest submission, so that after an upload the newest is shown.
         pick = st.selectbox("Read the report of submission", list(labels),
                             format_func=labels.__getitem__,
