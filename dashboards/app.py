@@ -9,11 +9,13 @@ from __future__ import annotations
 import streamlit as st
 
 from darkfigure.errors import UserError
-from dashboards import ui, warm
+from dashboards import freshness, ui, warm
 
 warm.page_ran()  # the upload warm-up waits for a quiet moment
+freshness.begin_page()
 st.set_page_config(page_title="darkfigure", page_icon=":material/query_stats:", layout="wide")
 ui.style()
+notice = st.empty()  # above the page: filled if its figures were read earlier
 
 try:
     user = ui.current_user()
@@ -33,3 +35,4 @@ try:
     current.run()
 except UserError as err:
     st.error(str(err))
+ui.note_if_stale(notice)

@@ -13,7 +13,11 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
+from dashboards import freshness
+
 if TYPE_CHECKING:
+    from streamlit.delta_generator import DeltaGenerator
+
     from darkfigure.auth import User
 
 # Not "pages/": Streamlit would treat a pages/ folder beside app.py as its old
@@ -23,6 +27,9 @@ TOKEN = "darkfigure_token"
 CHECKED = "darkfigure_session_checked"
 #: Seconds a session check is trusted before the warehouse is asked again.
 RECHECK_SECONDS = 30.0
+#: ... and, while another process holds the warehouse, how long it is trusted still
+#: (a large ``darkfigure submit`` batch takes about a minute per million records).
+BUSY_GRACE_SECONDS = 600.0
 #: Key of the sign-in page's hidden chart (see views/sign_in.py).
 CHART_PRELOAD = "chart_preload"
 ROLE_NAMES = {"force": "Submitting organisation", "policymaker": "Policymaker",
@@ -92,9 +99,20 @@ def current_user() -> User | None:
     checked = st.session_state.get(CHECKED)
     if checked and checked[0] == token and time.monotonic() - checked[2] < RECHECK_SECONDS:
         return checked[1]  # type: ignore[no-any-return]
+    from darkfigure.errors import UserError
+    from darkfigure.warehouse.connection import BUSY_EXIT_CODE
     from dashboards import data as da  # not needed before anyone has signed in
 
-    user = da.session_user(token)
+    # While another process writes, a session confirmed a little while ago stands
+    # (so there is no need to wait long for the lock).
+    recent = bool(checked and checked[0] == token
+                  and time.monotonic() - checked[2] < BUSY_GRACE_SECONDS)
+    try:
+        user = da.session_user(token, wait=da.QUICK_WAIT if recent else None)
+    except UserError as err:
+        if err.exit_code == BUSY_EXIT_CODE and recent:
+            return checked[1]  # type: ignore[index, no-any-return]
+        raise
     if user is None:
         st.session_state.pop(TOKEN, None)
         st.session_state.pop(CHECKED, None)
@@ -102,6 +120,16 @@ def current_user() -> User | None:
         return None
     st.session_state[CHECKED] = (token, user, time.monotonic())
     return user
+
+
+def note_if_stale(notice: DeltaGenerator) -> None:
+    """Tell the reader, in ``notice``, if the page showed figures read earlier
+    because another process was writing to the warehouse."""
+    since = freshness.stale_since()
+    if since is not None:
+        notice.info(f"The warehouse is being updated: these figures were read at "
+                    f"{since:%H:%M} UTC and will refresh once the update ends.",
+                    icon=":material/sync:")
 
 
 def signed_in(user: User, token: str) -> None:

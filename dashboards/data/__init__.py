@@ -40,10 +40,11 @@ from dashboards.data.returns import (
     upload_return,
 )
 from dashboards.data.sessions import session_user, sign_in, sign_out
-from dashboards.data.warehouse import CACHE_TTL, clear_caches, warehouse_path
+from dashboards.data.warehouse import CACHE_TTL, QUICK_WAIT, clear_caches, warehouse_path
 
 __all__ = [
     "CACHE_TTL",
+    "QUICK_WAIT",
     "THRESHOLD_ENV",
     "AccessDenied",
     "add_user",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from darkfigure import auth
 from darkfigure.auth import User
+from darkfigure.errors import UserError
+from darkfigure.warehouse.connection import BUSY_EXIT_CODE
 from darkfigure.warehouse.store import audit
 from dashboards.data.warehouse import reading, writing
 
@@ -17,15 +19,23 @@ def sign_in(username: str, password: str) -> tuple[User, str]:
     return user, token
 
 
-def session_user(token: str | None) -> User | None:
-    """The user of a session token, or ``None`` if it has ended or expired."""
+def session_user(token: str | None, *, wait: float | None = None) -> User | None:
+    """The user of a session token, or ``None`` if it has ended or expired.
+
+    ``wait``: seconds to wait for a warehouse locked by another process (default:
+    the lock timeout) before the busy error.
+    """
     if not token:
         return None
-    with reading() as con:
+    with reading(timeout=wait) as con:
         user, needs_touch = auth.session_user(con, token)
     if user is not None and needs_touch:
-        with writing(keeps_reads=True) as con:
-            auth.touch_session(con, token)
+        try:
+            with writing(keeps_reads=True) as con:
+                auth.touch_session(con, token)
+        except UserError as err:  # another process is writing: touch it next time
+            if err.exit_code != BUSY_EXIT_CODE:
+                raise
     return user
 
 

@@ -11,6 +11,12 @@ cannot change a cached figure (sessions, accounts, returns) are declared with
 alias of the one before, so that signing in does not throw away the headline
 just read (or pre-read by :func:`dashboards.warm`).  Every other write made
 here calls :func:`clear_caches`.
+
+While another process writes (``darkfigure submit`` of a large batch holds the
+warehouse for a minute or so) readers are shut out.  A cached read that has an
+earlier answer then waits only :data:`QUICK_WAIT` and serves that answer, and
+:mod:`dashboards.freshness` tells the page how old it is: published figures stay
+readable during a load instead of failing after the lock timeout.
 """
 
 from __future__ import annotations
@@ -19,6 +25,8 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -27,9 +35,13 @@ import duckdb
 from darkfigure.errors import UserError
 from darkfigure.settings import Settings
 from darkfigure.warehouse import connect, transaction
+from darkfigure.warehouse.connection import BUSY_EXIT_CODE
+from dashboards import freshness
 
 #: Seconds a cached read may be reused even if the file has not changed.
 CACHE_TTL = 300.0
+#: Seconds a read waits for a locked warehouse when an earlier answer can stand in.
+QUICK_WAIT = 0.5
 #: Aliases remembered (one per sign-in or other harmless write); older ones are dropped.
 MAX_ALIASES = 256
 
@@ -39,7 +51,9 @@ Version = tuple[int, ...]
 _lock = threading.Lock()
 _generation = 0
 _aliases: dict[Version, Version] = {}
-_cache: dict[tuple[str, str], tuple[tuple[Version, int], float, Any]] = {}
+#: (name, file) -> (version, monotonic time read, value, wall-clock time read)
+_cache: dict[tuple[str, str], tuple[tuple[Version, int], float, Any, datetime]] = {}
+_quick = ContextVar("darkfigure_quick_wait", default=False)
 
 
 def warehouse_path() -> Path:
@@ -78,18 +92,31 @@ def read_version(path: Path) -> tuple[Version, int]:
 
 def cached(name: str, path: Path, load: Callable[[Path], T]) -> T:
     """``load(path)``, reused while the warehouse version is unchanged (and for
-    at most :data:`CACHE_TTL` seconds).  One entry per ``name`` and file."""
+    at most :data:`CACHE_TTL` seconds).  One entry per ``name`` and file.
+
+    If the warehouse is locked by another process and there is an earlier
+    answer, that answer is returned and noted (:mod:`dashboards.freshness`).
+    """
     key = read_version(path)
     slot = (name, str(path))
     with _lock:
         hit = _cache.get(slot)
     if hit is not None and hit[0] == key and time.monotonic() - hit[1] < CACHE_TTL:
         return hit[2]  # type: ignore[no-any-return]
-    value = load(path)
+    quick = _quick.set(hit is not None)
+    try:
+        value = load(path)
+    except UserError as err:
+        if hit is None or err.exit_code != BUSY_EXIT_CODE:
+            raise
+        freshness.served_earlier(hit[3])
+        return hit[2]  # type: ignore[no-any-return]
+    finally:
+        _quick.reset(quick)
     with _lock:
         # A write that cleared the caches while this was loading wins: not stored.
         if key[1] == _generation:
-            _cache[slot] = (key, time.monotonic(), value)
+            _cache[slot] = (key, time.monotonic(), value, datetime.now(UTC))
     return value
 
 
@@ -103,9 +130,17 @@ def clear_caches() -> None:
 
 
 @contextmanager
-def reading(path: Path | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-only connection for one read."""
-    with connect(path or existing(), read_only=True) as con:
+def reading(path: Path | None = None, *,
+            timeout: float | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection for one read.
+
+    ``timeout``: seconds to wait for a locked warehouse (default: the lock
+    timeout; :data:`QUICK_WAIT` inside :func:`cached` when an earlier answer
+    can stand in).
+    """
+    if timeout is None and _quick.get():
+        timeout = QUICK_WAIT
+    with connect(path or existing(), read_only=True, timeout=timeout) as con:
         yield con
 
 
