@@ -7,6 +7,8 @@ waiting on it: each browser session runs its pages in a thread of its own.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -18,12 +20,18 @@ TICK_SECONDS = 0.5
 
 
 def in_background(work: Callable[[], T], on_tick: Callable[[float], None],
-                  every: float = TICK_SECONDS) -> T:
+                  every: float = TICK_SECONDS, *, nice: int = 0) -> T:
     """Run ``work`` in a thread, calling ``on_tick(seconds elapsed)`` every ``every`` s.
 
     If the reader leaves the page, the page's next drawing call (in
     ``on_tick``) ends its script run, and the work still finishes in its
     thread: an upload is recorded and its report is in the history.
+
+    ``nice`` lowers the thread's scheduling priority (Linux schedules threads
+    one by one, and threads it starts, such as a sampler's, inherit it), so that
+    where CPU-bound work and other readers' pages compete for the cores, the
+    pages go first.  The thread is new for each call: the priority cannot be
+    raised again without privileges.
 
     Returns
     -------
@@ -32,6 +40,8 @@ def in_background(work: Callable[[], T], on_tick: Callable[[float], None],
     box: dict[str, object] = {}
 
     def target() -> None:
+        if nice:
+            lower_priority(nice)
         try:
             box["value"] = work()
         except BaseException as err:  # handed over to the caller's thread below
@@ -48,6 +58,13 @@ def in_background(work: Callable[[], T], on_tick: Callable[[float], None],
     if "error" in box:
         raise box["error"]  # type: ignore[misc]
     return box["value"]  # type: ignore[return-value]
+
+
+def lower_priority(nice: int) -> None:
+    """Lower the calling thread's priority by ``nice`` (where the system allows)."""
+    with contextlib.suppress(OSError, AttributeError):  # not Linux, or not allowed
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + nice)
 
 
 def csv_rows(data: bytes) -> int:

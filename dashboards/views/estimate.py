@@ -3,9 +3,12 @@
 import pandas as pd
 import streamlit as st
 
-from dashboards import charts, figures, runner, ui
+from dashboards import charts, figures, progress, runner, ui
 from dashboards import data as da
 from estimation.registry import Settings, available
+
+#: How much lower than pages' the fits' scheduling priority is.
+ESTIMATION_NICENESS = 10
 
 user = ui.user()
 st.title("Run an estimate")
@@ -37,11 +40,19 @@ if go and methods:
         st.write("Building the capture tables from the current linkage")
         outcome = da.capture_tables(user, period, by)
         bar = st.progress(0.0)
+        at: dict[str, tuple[int, int, str]] = {"step": (0, 1, "starting")}
 
-        def step(done: int, total: int, what: str) -> None:
-            bar.progress(done / max(total, 1), text=f"{done}/{total}: {what}")
+        def step(done: int, total: int, what: str) -> None:  # in the fits' thread
+            at["step"] = (done, total, what)
 
-        batch = runner.run_methods(outcome.tables.tables, methods, settings, step)
+        def tick(seconds: float) -> None:
+            done, total, what = at["step"]
+            bar.progress(done / max(total, 1), text=f"{done}/{total}: {what} ({seconds:.0f} s)")
+
+        # Fits run in their own thread at a lower priority: other readers' pages go first.
+        batch = progress.in_background(
+            lambda: runner.run_methods(outcome.tables.tables, methods, settings, step), tick,
+            nice=ESTIMATION_NICENESS)
         status.update(label=f"Done: {len(batch.results)} estimate(s)", state="complete",
                       expanded=False)
     st.session_state["estimate_batch"] = {"batch": batch, "outcome": outcome, "period": period,

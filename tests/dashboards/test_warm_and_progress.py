@@ -3,6 +3,7 @@ not wait for each other."""
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 
@@ -77,6 +78,18 @@ def test_in_background_raises_the_work_s_error():
 
     with pytest.raises(ValueError, match="bad return"):
         progress.in_background(work, lambda s: None, every=0.01)
+
+
+def test_in_background_work_runs_at_a_lower_priority_and_the_page_does_not():
+    """``nice`` lowers the work thread's priority (and only its: the page thread and the
+    next call's thread keep theirs)."""
+    def priority() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    page = priority()
+    assert progress.in_background(priority, lambda s: None, nice=5) == min(19, page + 5)
+    assert priority() == page
+    assert progress.in_background(priority, lambda s: None) == page
 
 
 def test_csv_rows_counts_lines_after_the_header():
