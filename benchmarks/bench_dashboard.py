@@ -10,9 +10,12 @@ under 2 s.  Its parts are reported too, and *menu to headline* (clicking
 *Headline* from another page).  The first run is on a server started a moment
 before (health check answered; the warm-up thread still running).
 
-With ``--upload-rows N`` (default 20,000; 0 skips it) it then checks that long
-work does not block other readers: a force user uploads an N-row return and,
-while it is being checked, a policymaker opens the first page in another tab.
+Then it checks that long work does not block other readers
+(:mod:`dashboard_long_work`): with ``--estimate-methods`` (default
+``lcmcr,bayes-loglinear``; empty skips it) an analyst runs those MCMC methods
+from the estimate page, and with ``--upload-rows N`` (default 20,000; 0 skips
+it) a force user uploads an N-row return; in both, while the work runs, a
+policymaker opens the first page in another tab.
 
 With ``--baseline DIR`` (a checkout of an earlier revision, e.g. ``git worktree
 add /tmp/base c54192c``) it also compares before and after at the same load:
@@ -40,7 +43,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -54,11 +57,16 @@ from browser_support import (  # noqa: E402
     dashboard_server,
     wait_idle,
 )
+from dashboard_long_work import (  # noqa: E402
+    estimate_check,
+    estimate_text,
+    upload_check,
+    upload_text,
+)
 
 RESULTS = REPO / "benchmarks" / "results" / "dashboard.md"
 TARGET = 2.0
 USER, PASSWORD = "policymaker", "policymaker-demo"
-FORCE, FORCE_PASSWORD, FORCE_ORG = "force", "force-demo", "AVON-AND-SOMERSET"
 HEADLINE = "() => document.querySelector('.df-headline') !== null"
 # Charts outside the sign-in page's hidden preload chart, drawn (canvas or svg).
 DRAWN = (
@@ -152,75 +160,6 @@ def measure(browser, url: str, runs: int) -> dict[str, list[float]]:
     return out
 
 
-def big_return(folder: Path, rows: int, quarter: str) -> Path:
-    """A clean ``rows``-row CSV return of the demo force for ``quarter``."""
-    import numpy as np
-    import pandas as pd
-    from bench_intake import make_returns
-
-    path = make_returns(folder, 1, rows)[0][0]
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    year, q = int(quarter[:4]), int(quarter[-1])
-    start = np.datetime64(f"{year}-{3 * q - 2:02d}-01")
-    days = np.random.default_rng(3).integers(0, 89, len(frame))
-    frame["first_encountered"] = (start + days).astype("datetime64[D]").astype(str)
-    frame["record_ref"] = [f"AVS-{quarter}-{i:06d}" for i in range(len(frame))]
-    out = folder / f"return_{FORCE_ORG}_{quarter}.csv"
-    frame.to_csv(out, index=False)
-    return out
-
-
-def upload_check(browser, url: str, rows: int, folder: Path, log: Path) -> dict[str, object]:
-    """A force user uploads a large return; meanwhile a policymaker opens the first page.
-
-    Starts once the server's warm-up has prepared Great Expectations (it waits
-    for a quiet moment, which the runs before did not give it), as on a server
-    that has been up a while.
-    """
-    from browser_support import sign_in
-
-    from dashboards.figures import recent_quarters
-
-    waited = time.perf_counter()
-    while "for_uploads" not in warm_up_log(log) and time.perf_counter() - waited < 180:
-        time.sleep(0.5)
-
-    quarter = recent_quarters(date.today(), 8)[1]  # the upload page's default quarter
-    path = big_return(folder, rows, quarter)
-    context = browser.new_context(viewport={"width": 1366, "height": 900})
-    page = context.new_page()
-    sign_in(page, url, FORCE, FORCE_PASSWORD)
-    page.get_by_text("Quarterly returns").wait_for(timeout=60_000)
-    wait_idle(page)
-    page.locator("input[type=file]").set_input_files(str(path))
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('button')].some("
-        "b => b.innerText.includes('Submit') && !b.disabled)", timeout=60_000)
-    labels: list[str] = []
-    start = time.perf_counter()
-    page.get_by_role("button", name="Submit").click()
-    page.get_by_text("Checking return_").first.wait_for(timeout=60_000)
-    shown = time.perf_counter() - start
-    times, other, _ = first_page(browser, url)  # while the upload is being checked
-    reader_done = time.perf_counter() - start
-    while True:
-        text = page.locator("body").inner_text()
-        labels += re.findall(r"Checking return_\S+: (\d+) s", text)
-        if "Validation report" in text:
-            break
-        if time.perf_counter() - start > 600:
-            raise RuntimeError("the upload did not finish within 10 minutes")
-        page.wait_for_timeout(200)
-    finished = time.perf_counter() - start
-    outcome = re.search(r"submission \d+, (\d+) rows, (\d+) error\(s\), (\d+) warning",
-                        page.locator("body").inner_text())
-    context.close()
-    other.close()  # type: ignore[attr-defined]
-    return {"rows": rows, "shown": shown, "finished": finished, "reader": times,
-            "reader_done": reader_done, "ticks": sorted({int(x) for x in labels}),
-            "report": outcome.groups() if outcome else None}
-
-
 def compare(browser, source_home: Path, folder: Path, baseline: Path,
             rounds: int) -> dict[str, dict[str, list[float]]]:
     """First pages served by the baseline checkout and by this one, alternately."""
@@ -289,34 +228,15 @@ def table(times: dict[str, list[float]]) -> str:
     return "\n".join(lines)
 
 
-def upload_text(check: dict[str, object]) -> str:
-    """The upload check in words."""
-    reader = check["reader"]
-    assert isinstance(reader, dict)
-    report = check["report"]
-    outcome = (f"report: {report[0]} rows, {report[1]} errors, {report[2]} warnings"
-               if isinstance(report, tuple) else "report not read")
-    still = float(check["reader_done"]) < float(check["finished"])  # type: ignore[arg-type]
-    ticks = (f"its elapsed-time label read {check['ticks']} s" if check["ticks"] else
-             "its elapsed-time label was not caught (read only after the policymaker's page)")
-    return (
-        f"Once the warm-up had prepared the upload worker process (Great Expectations "
-        f"loaded there), a force user uploaded a "
-        f"{check['rows']:,}-row CSV return: its progress box showed "
-        f"{float(check['shown']):.2f} s after Submit, {ticks}, and the report came after "
-        f"{float(check['finished']):.1f} s ({outcome}).  Meanwhile a policymaker opened the "
-        f"first page in another tab: {reader['first page: open, sign in, headline drawn']:.2f} s "
-        f"(sign-in to headline drawn {reader['sign-in to headline drawn']:.2f} s); the upload "
-        f"was {'still running' if still else 'already finished'} when the headline was drawn."
-    )
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--home", type=Path, default=None,
                         help="a warehouse with the demo sign-ins (copied, not changed)")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--upload-rows", type=int, default=20_000)
+    parser.add_argument("--estimate-methods", default="lcmcr,bayes-loglinear",
+                        help="MCMC methods an analyst runs while a policymaker reads "
+                             "(comma-separated; empty skips)")
     parser.add_argument("--baseline", type=Path, default=None,
                         help="a checkout of an earlier revision to compare with")
     parser.add_argument("--rounds", type=int, default=3)
@@ -346,8 +266,13 @@ def main() -> int:
                 times = measure(browser, url, args.runs)
                 span = (began, time.time())
                 loads.append(os.getloadavg())
+                # The estimate first: the upload adds a quarter, and so a new default period.
+                methods = [m for m in args.estimate_methods.split(",") if m]
+                fitted = estimate_check(browser, url, methods, first_page) if methods else None
+                loads.append(os.getloadavg())
+                log = home / "streamlit.log"
                 check = (upload_check(browser, url, args.upload_rows, Path(tmp),
-                                      home / "streamlit.log")
+                                      lambda: "for_uploads" in warm_up_log(log), first_page)
                          if args.upload_rows else None)
                 loads.append(os.getloadavg())
             warm = warm_up_log(home / "streamlit.log", span)
@@ -361,6 +286,8 @@ def main() -> int:
     print(result)
     if check:
         print(upload_text(check))
+    if fitted:
+        print(estimate_text(fitted))
     if before:
         print(compare_table(before))
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -372,7 +299,8 @@ def main() -> int:
         f"`python -m dashboards.serve` (as `darkfigure dashboard`) on {platform.system()} "
         f"with {os.cpu_count()} cores.\n\n"
         f"Warehouse: {source}: " + ", ".join(f"{n:,} {t}" for t, n in sizes.items()) + ". "
-        f"Load average (1/5/15 min) before, after the runs, after the upload"
+        f"Load average (1/5/15 min) before, after the runs, after the estimate, after the "
+        f"upload"
         f"{', after the comparison' if before else ''}: {load}; benchmark, server and "
         f"browser at nice {os.nice(0)}.  With the load above the {os.cpu_count()} cores the "
         "times include waiting for a CPU: compare them only with times taken at a similar "
@@ -386,8 +314,9 @@ def main() -> int:
         "run is on a server started a moment before (it answered its health check; the "
         f"warm-up thread was still running).  Warm-up, from the server log: {warm}.\n\n"
         + result + "\n"
-        + (f"\n## Long work does not block other readers\n\n{upload_text(check)}\n"
-           if check else "")
+        + ("\n## Long work does not block other readers\n\n" if check or fitted else "")
+        + (f"{estimate_text(fitted)}\n\n" if fitted else "")
+        + (f"{upload_text(check)}\n" if check else "")
         + (f"\n## Before and after, at the same load\n\nBaseline: `{args.baseline}` "
            f"(revision {revision(args.baseline)}) served "
            f"with `streamlit run`; current: `python -m dashboards.serve`.  {args.rounds} "
