@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
@@ -22,6 +25,19 @@ con.execute("INSERT INTO lock_probe VALUES (1)")
 print("holding", flush=True)
 time.sleep(300)
 """
+
+
+@contextmanager
+def held_for_writing(home: Path) -> Iterator[None]:
+    """Another process changes the warehouse and keeps it open for writing until the end."""
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(home / "warehouse.duckdb")],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+        yield
+    finally:
+        holder.kill()
+        holder.wait()
 
 
 def _busy(path):
@@ -78,18 +94,11 @@ def test_policymaker_reads_published_figures_while_a_batch_holds_the_warehouse(
     assert not at.info
     # Ask the warehouse about the session on every run, as after RECHECK_SECONDS.
     monkeypatch.setattr(ui, "RECHECK_SECONDS", 0.0)
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD, str(writable_warehouse.home / "warehouse.duckdb")],
-        stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+    with held_for_writing(writable_warehouse.home):
         at.run()
         assert not at.exception and not at.error
         assert "Estimated victims in 2024" in at.markdown[1].value
         assert any("being updated" in box.value for box in at.info)
-    finally:
-        holder.kill()
-        holder.wait()
     at.run()  # the batch is over: current figures, no notice
     assert not at.exception and "Estimated victims in 2024" in at.markdown[1].value
     assert not any("being updated" in box.value for box in at.info)
@@ -102,13 +111,6 @@ def test_without_a_recent_session_check_the_busy_warehouse_is_reported(
     monkeypatch.setattr(ui, "RECHECK_SECONDS", 0.0)
     monkeypatch.setattr(ui, "BUSY_GRACE_SECONDS", 0.0)
     monkeypatch.setenv("DARKFIGURE_LOCK_TIMEOUT", "0.2")
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD, str(writable_warehouse.home / "warehouse.duckdb")],
-        stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+    with held_for_writing(writable_warehouse.home):
         at.run()
         assert any("warehouse is busy" in e.value for e in at.error)
-    finally:
-        holder.kill()
-        holder.wait()
