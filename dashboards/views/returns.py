@@ -10,6 +10,9 @@ from dashboards import figures, progress, ui
 
 REPORT_COLUMNS = {"row_number": "Row", "column_name": "Column", "value": "Value",
                   "severity": "Severity", "message": "Problem", "fix": "How to fix it"}
+#: Reports up to this many problems are shown as a plain table whose text wraps;
+#: longer ones in a scrolling grid (and in full in the CSV download).
+WRAPPED_ROWS = 100
 HISTORY_COLUMNS = {"submission_id": "Submission", "quarter": "Quarter", "version": "Version",
                    "status": "Status", "n_rows": "Rows", "n_errors": "Errors",
                    "n_warnings": "Warnings", "file_name": "File", "submitted_by": "Submitted by",
@@ -25,9 +28,12 @@ def report(sub: dict, issues: pd.DataFrame, key: str) -> None:
         st.success("No problems were found.")
         return
     shown = issues.rename(columns=REPORT_COLUMNS).drop(columns=["rule"])
-    st.dataframe(shown, hide_index=True, width="stretch",
-                 column_config={"Problem": st.column_config.TextColumn(width="medium"),
-                                "How to fix it": st.column_config.TextColumn(width="large")})
+    if len(shown) <= WRAPPED_ROWS:  # a table that wraps, so every message reads in full
+        st.table(shown.set_index("Row"))
+    else:
+        st.dataframe(shown, hide_index=True, width="stretch",
+                     column_config={"Problem": st.column_config.TextColumn(width="large"),
+                                    "How to fix it": st.column_config.TextColumn(width="large")})
     st.download_button("Download the report (CSV)", shown.to_csv(index=False).encode(),
                        file_name=f"validation_report_{sub['submission_id']}.csv",
                        mime="text/csv", icon=":material/download:", on_click="ignore",

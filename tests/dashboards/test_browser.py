@@ -54,10 +54,10 @@ def _shot(page, name: str) -> None:
 
 
 def _grid_shows(page, *words: str) -> None:
-    """Wait until a data grid's (accessible) text holds every word: grids draw late."""
+    """Wait until a data grid's or table's text holds every word: grids draw late."""
     condition = " && ".join(f"t.includes({w!r})" for w in words)
     page.wait_for_function(
-        "() => [...document.querySelectorAll('[data-testid=stDataFrame]')]"
+        "() => [...document.querySelectorAll('[data-testid=stDataFrame], [data-testid=stTable]')]"
         f".some(g => {{ const t = g.textContent || ''; return {condition}; }})",
         timeout=30_000,
     )
