@@ -186,3 +186,18 @@ def recent_quarters(today: date, n: int = 8) -> list[str]:
         out.append(f"{y}Q{q}")
         y, q = (y - 1, 4) if q == 1 else (y, q - 1)
     return out
+
+
+#: Submission columns as a reader sees them, in order.
+SUBMISSION_LABELS = {"submission_id": "Submission", "quarter": "Quarter", "version": "Version",
+                     "status": "Status", "n_rows": "Rows", "n_errors": "Errors",
+                     "n_warnings": "Warnings", "file_name": "File",
+                     "submitted_by": "Submitted by", "submitted_at": "Submitted at"}
+
+
+def submission_rows(history: pd.DataFrame, *, with_org: bool = False) -> pd.DataFrame:
+    """Submissions for a table: readable column names (and the organisation if asked)."""
+    labels = dict(SUBMISSION_LABELS)
+    if with_org:
+        labels = {"submission_id": "Submission", "org_code": "Organisation"} | labels
+    return history[list(labels)].rename(columns=labels)

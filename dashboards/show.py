@@ -77,3 +77,32 @@ def table(frame: pd.DataFrame) -> None:
             shown[col] = shown[col].map(
                 lambda v: SUPPRESSED_MARK if pd.isna(v) else f"{float(v):,.0f}")
     st.dataframe(shown, hide_index=True, width="stretch")
+
+
+#: A validation report's columns as a reader sees them.
+REPORT_COLUMNS = {"row_number": "Row", "column_name": "Column", "value": "Value",
+                  "severity": "Severity", "message": "Problem", "fix": "How to fix it"}
+#: Reports up to this many problems are shown as a plain table whose text wraps;
+#: longer ones in a scrolling grid (and in full in the CSV download).
+WRAPPED_ROWS = 100
+
+
+def validation_report(sub: dict, issues: pd.DataFrame, key: str) -> None:
+    """A submission's validation report: counts, one row per problem, and a CSV of it."""
+    st.markdown(f"**Validation report**: submission {sub['submission_id']} "
+                f"({sub['file_name']}, {sub['quarter']}, {sub['status']}), {sub['n_rows']} rows, "
+                f"{sub['n_errors']} error(s), {sub['n_warnings']} warning(s)")
+    if issues.empty:
+        st.success("No problems were found.")
+        return
+    shown = issues.rename(columns=REPORT_COLUMNS).drop(columns=["rule"])
+    if len(shown) <= WRAPPED_ROWS:  # a table that wraps, so every message reads in full
+        st.table(shown.set_index("Row"))
+    else:
+        st.dataframe(shown, hide_index=True, width="stretch",
+                     column_config={"Problem": st.column_config.TextColumn(width="large"),
+                                    "How to fix it": st.column_config.TextColumn(width="large")})
+    st.download_button("Download the report (CSV)", shown.to_csv(index=False).encode(),
+                       file_name=f"validation_report_{sub['submission_id']}.csv",
+                       mime="text/csv", icon=":material/download:", on_click="ignore",
+                       key=f"report_download_{key}")

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboards import charts, ui
+from dashboards import charts, figures, show, ui
 from dashboards import data as da
 
 user = ui.user()
@@ -24,22 +24,14 @@ st.caption("One cell per organisation and quarter: the live return's validation 
 st.subheader("Submissions")
 history = da.submissions(user)
 choice = st.dataframe(
-    history[["submission_id", "org_code", "quarter", "version", "status", "n_rows",
-             "n_errors", "n_warnings", "submitted_by", "submitted_at"]],
+    figures.submission_rows(history, with_org=True),
     hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
     key="status_history",
 )
 picked = choice.selection.rows if choice else []
 if picked:
-    sub_id = int(history.iloc[picked[0]]["submission_id"])
-    found = da.submission_report(user, sub_id)
+    found = da.submission_report(user, int(history.iloc[picked[0]]["submission_id"]))
     if found:
-        sub, issues = found
-        st.markdown(f"**Validation report of submission {sub_id}** "
-                    f"({sub['org_code']} {sub['quarter']}, version {sub['version']})")
-        if issues.empty:
-            st.success("No problems were found.")
-        else:
-            st.dataframe(issues, hide_index=True, width="stretch")
+        show.validation_report(*found, key="status")
 else:
     st.caption("Select a row to read its validation report.")

@@ -2,43 +2,10 @@
 
 from datetime import date
 
-import pandas as pd
 import streamlit as st
 
 from dashboards import data as da
-from dashboards import figures, progress, ui
-
-REPORT_COLUMNS = {"row_number": "Row", "column_name": "Column", "value": "Value",
-                  "severity": "Severity", "message": "Problem", "fix": "How to fix it"}
-#: Reports up to this many problems are shown as a plain table whose text wraps;
-#: longer ones in a scrolling grid (and in full in the CSV download).
-WRAPPED_ROWS = 100
-HISTORY_COLUMNS = {"submission_id": "Submission", "quarter": "Quarter", "version": "Version",
-                   "status": "Status", "n_rows": "Rows", "n_errors": "Errors",
-                   "n_warnings": "Warnings", "file_name": "File", "submitted_by": "Submitted by",
-                   "submitted_at": "Submitted at"}
-
-
-def report(sub: dict, issues: pd.DataFrame, key: str) -> None:
-    """A submission's validation report: counts, one row per problem, and a CSV of it."""
-    st.markdown(f"**Validation report**: submission {sub['submission_id']} "
-                f"({sub['file_name']}, {sub['quarter']}, {sub['status']}), {sub['n_rows']} rows, "
-                f"{sub['n_errors']} error(s), {sub['n_warnings']} warning(s)")
-    if issues.empty:
-        st.success("No problems were found.")
-        return
-    shown = issues.rename(columns=REPORT_COLUMNS).drop(columns=["rule"])
-    if len(shown) <= WRAPPED_ROWS:  # a table that wraps, so every message reads in full
-        st.table(shown.set_index("Row"))
-    else:
-        st.dataframe(shown, hide_index=True, width="stretch",
-                     column_config={"Problem": st.column_config.TextColumn(width="large"),
-                                    "How to fix it": st.column_config.TextColumn(width="large")})
-    st.download_button("Download the report (CSV)", shown.to_csv(index=False).encode(),
-                       file_name=f"validation_report_{sub['submission_id']}.csv",
-                       mime="text/csv", icon=":material/download:", on_click="ignore",
-                       key=f"report_download_{key}")
-
+from dashboards import figures, progress, show, ui
 
 user = ui.user()
 st.title("Quarterly returns")
@@ -95,15 +62,14 @@ with upload_tab:
     if last is not None:
         found = da.submission_report(user, last)
         if found:
-            report(*found, key="upload")
+            show.validation_report(*found, key="upload")
 
 with history_tab:
     history = da.submissions(user, org)
     if history.empty:
         st.info("No returns submitted yet.")
     else:
-        st.dataframe(history[list(HISTORY_COLUMNS)].rename(columns=HISTORY_COLUMNS),
-                     hide_index=True, width="stretch")
+        st.dataframe(figures.submission_rows(history), hide_index=True, width="stretch")
         labels = {int(r["submission_id"]):
                   f"{r['submission_id']} - {r['quarter']}, {r['file_name']} ({r['status']})"
                   for r in history.to_dict("records")}
@@ -113,4 +79,4 @@ with history_tab:
                             key=f"history_pick_{next(iter(labels))}")
         found = da.submission_report(user, int(pick))
         if found:
-            report(*found, key="history")
+            show.validation_report(*found, key="history")

@@ -143,3 +143,17 @@ def test_diagnostics_list_convergence_of_every_variable(reference_table):
     assert rows["rhat_by_variable.alpha"] == "1.02" and "grid" not in rows
     assert runner.convergence(bayes) == {"rhat": 1.004, "ess_bulk": 812.0, "divergences": 0.0}
     assert runner.convergence(fit) == {}
+
+
+def test_submission_rows_are_labelled_for_readers():
+    history = pd.DataFrame([{
+        "submission_id": 7, "org_code": "AVON-AND-SOMERSET", "quarter": "2025Q1", "version": 2,
+        "status": "loaded", "n_rows": 10, "n_errors": 0, "n_warnings": 1, "file_name": "a.csv",
+        "submitted_by": "avon", "submitted_at": "2025-04-02", "file_sha256": "ab",
+    }])
+    rows = figures.submission_rows(history)
+    assert list(rows.columns) == ["Submission", "Quarter", "Version", "Status", "Rows", "Errors",
+                                  "Warnings", "File", "Submitted by", "Submitted at"]
+    with_org = figures.submission_rows(history, with_org=True)
+    assert list(with_org.columns[:3]) == ["Submission", "Organisation", "Quarter"]
+    assert with_org.iloc[0]["Organisation"] == "AVON-AND-SOMERSET"
