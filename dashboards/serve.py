@@ -23,8 +23,13 @@ def main(options: Sequence[str] | None = None) -> None:
     """Start the warm-up thread, then Streamlit's server (returns when it stops)."""
     logging.getLogger("darkfigure.dashboard").setLevel(logging.INFO)
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    warm.start()
+    # Streamlit first, then the warm-up thread: importing one of its submodules in that
+    # thread while this one is still importing the package deadlocks Python's per-module
+    # import locks, and one side gets a half-initialised module (an ImportError that
+    # took `make run` down on a fresh machine, where imports are slow).
     from streamlit.web import cli
+
+    warm.start()
 
     sys.argv = ["streamlit", "run", str(APP), *(sys.argv[1:] if options is None else options)]
     cli.main(prog_name="streamlit")

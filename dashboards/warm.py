@@ -54,7 +54,7 @@ def page_ran() -> None:
 def for_readers() -> None:
     """Import the readers' modules, draw a chart off screen, pre-read the headline."""
     for name in READER_MODULES:
-        importlib.import_module(name)
+        _import(name)
     import pandas as pd
 
     from darkfigure import auth
@@ -68,6 +68,15 @@ def for_readers() -> None:
     charts.recorded_share_chart(1.0, 2.0).to_dict()
     auth._dummy_hash()  # hashed once per process for unknown usernames
     da.prefetch()
+
+
+def _import(name: str) -> None:
+    """Import a module and, first, each package above it: ``import_module("a.b")`` holds
+    a.b's import lock while it imports ``a``; if another thread is importing ``a`` and
+    reaches a.b, the two wait on each other and Python hands one a half-made module."""
+    parts = name.split(".")
+    for end in range(1, len(parts) + 1):
+        importlib.import_module(".".join(parts[:end]))
 
 
 def for_uploads() -> None:

@@ -4,6 +4,8 @@ not wait for each other."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -57,6 +59,35 @@ def test_serve_starts_the_warm_up_then_streamlit_on_the_app(monkeypatch):
     serve.main(["--server.port", "8599"])
     assert seen == {"warm": True,
                     "argv": ["streamlit", "run", str(APP), "--server.port", "8599"]}
+
+
+def test_serve_imports_streamlit_before_the_warm_up_thread_starts():
+    """In a fresh interpreter: when the warm-up starts, Streamlit is imported already.
+
+    Regression: the warm-up thread imported streamlit.elements.vega_charts while the main
+    thread was still importing streamlit; on a fresh machine (slow, uncached imports) the
+    two deadlocked on import locks and the server died with "cannot import name
+    'VegaChartsMixin' from partially initialized module".
+    """
+    code = ("import sys\n"
+            "from dashboards import serve, warm\n"
+            "def start():\n"
+            "    print('streamlit.web.cli' in sys.modules, flush=True)\n"
+            "    raise SystemExit(0)\n"
+            "warm.start = start\n"
+            "serve.main([])\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "True"
+
+
+def test_warm_up_imports_packages_before_their_modules(monkeypatch):
+    """A module's parent packages are imported first (see warm._import)."""
+    order: list[str] = []
+    monkeypatch.setattr(warm.importlib, "import_module", order.append)
+    warm._import("streamlit.elements.vega_charts")
+    assert order == ["streamlit", "streamlit.elements", "streamlit.elements.vega_charts"]
 
 
 def test_in_background_reports_progress_until_the_work_ends():
