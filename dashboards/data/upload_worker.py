@@ -46,6 +46,10 @@ NICENESS = 10
 #: writes to the same warehouse with the same key even if they changed since it started.
 ENV_PREFIX = "DARKFIGURE_"
 
+#: Seconds an upload waits for the warehouse while another process writes to it.
+UPLOAD_LOCK_WAIT = 120.0
+LOCK_TIMEOUT_ENV = "DARKFIGURE_LOCK_TIMEOUT"
+
 _lock = threading.Lock()
 _pool: ProcessPoolExecutor | None = None
 _unavailable = False
@@ -164,7 +168,16 @@ def _forget(pool: ProcessPoolExecutor) -> None:
 
 
 def _settings_env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if k.startswith(ENV_PREFIX)}
+    env = {k: v for k, v in os.environ.items() if k.startswith(ENV_PREFIX)}
+    # The uploader is watching a progress box: wait for another return's load (or a
+    # batch) longer than the command line's few seconds before calling it busy.
+    configured = env.get(LOCK_TIMEOUT_ENV, "")
+    try:
+        wait = max(float(configured), UPLOAD_LOCK_WAIT) if configured else UPLOAD_LOCK_WAIT
+    except ValueError:  # left as it is: the intake reports the bad setting
+        return env
+    env[LOCK_TIMEOUT_ENV] = str(wait)
+    return env
 
 
 def _unwrap(result: Any) -> Any:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -105,3 +107,43 @@ def test_a_worker_killed_midway_loads_nothing_and_the_next_upload_works(
     outcome = upload_worker.submit(_return_bytes(), ".csv", ORG, QUARTER, actor="tester",
                                    file_name="bad.csv")
     assert outcome.status == "quarantined"
+
+
+#: Opens the warehouse for writing, says so, holds it for argv[2] seconds, then exits.
+HOLD_FOR = """
+import sys, time, duckdb
+con = duckdb.connect(sys.argv[1])
+print("holding", flush=True)
+time.sleep(float(sys.argv[2]))
+con.close()
+"""
+
+
+def test_an_upload_waits_for_another_writer_longer_than_the_command_line(
+        writable_warehouse, fresh_workers, monkeypatch):
+    """Another process holds the warehouse for 6.5 s, more than the command line's default
+    5 s lock wait: the upload waits (the page shows its progress) and is recorded."""
+    monkeypatch.delenv("DARKFIGURE_LOCK_TIMEOUT", raising=False)
+    upload_worker.start().result(timeout=300)  # type: ignore[union-attr]
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_FOR, str(writable_warehouse.home / "warehouse.duckdb"),
+         "6.5"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+        outcome = upload_worker.submit(_return_bytes(), ".csv", ORG, QUARTER, actor="tester",
+                                       file_name="bad.csv")
+    finally:
+        holder.wait(60)
+    assert outcome.status == "quarantined"
+
+
+@pytest.mark.parametrize(("configured", "sent"), [
+    (None, "120.0"), ("2", "120.0"), ("300", "300.0"), ("soon", "soon")])
+def test_uploads_wait_at_least_upload_lock_wait(monkeypatch, configured, sent):
+    """An administrator's longer DARKFIGURE_LOCK_TIMEOUT stands; a shorter one (or none)
+    becomes UPLOAD_LOCK_WAIT; a bad one is passed on for the intake to report."""
+    if configured is None:
+        monkeypatch.delenv("DARKFIGURE_LOCK_TIMEOUT", raising=False)
+    else:
+        monkeypatch.setenv("DARKFIGURE_LOCK_TIMEOUT", configured)
+    assert upload_worker._settings_env()["DARKFIGURE_LOCK_TIMEOUT"] == sent
