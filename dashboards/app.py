@@ -22,6 +22,9 @@ try:
 except UserError as err:
     st.error(str(err))
     st.stop()
+except Exception as err:  # a defect: never a traceback at the reader
+    ui.fault(err, "the session check")
+    st.stop()
 
 if user is None:
     st.session_state.pop("user", None)
@@ -35,4 +38,6 @@ try:
     current.run()
 except UserError as err:
     st.error(str(err))
+except Exception as err:  # a defect: never a traceback at the reader
+    ui.fault(err, f"page {current.title!r}")
 ui.note_if_stale(notice)

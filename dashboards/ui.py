@@ -7,6 +7,9 @@ Figures are shown by :mod:`dashboards.show`.
 
 from __future__ import annotations
 
+import logging
+import os
+import secrets
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,6 +22,10 @@ if TYPE_CHECKING:
     from streamlit.delta_generator import DeltaGenerator
 
     from darkfigure.auth import User
+
+LOG = logging.getLogger("darkfigure.dashboard")
+#: Set to 1 (development, tests) to let a fault reach Streamlit with its traceback.
+DEBUG_ENV = "DARKFIGURE_DEBUG"
 
 # Not "pages/": Streamlit would treat a pages/ folder beside app.py as its old
 # multipage mode, in which a page script can run without app.py's sign-in check.
@@ -120,6 +127,18 @@ def current_user() -> User | None:
         return None
     st.session_state[CHECKED] = (token, user, time.monotonic())
     return user
+
+
+def fault(err: Exception, where: str) -> None:
+    """A defect, not a user's mistake: the reader gets a plain message with a reference,
+    the server log the traceback under the same reference (never the reader)."""
+    if os.environ.get(DEBUG_ENV, "") in ("1", "true", "yes"):
+        raise err
+    reference = secrets.token_hex(4)
+    LOG.error("dashboard fault %s on %s", reference, where, exc_info=err)
+    st.error(f"This page could not be shown because of a fault in darkfigure (reference "
+             f"{reference}). It has been logged; try again, and tell your administrator "
+             "if it happens again.", icon=":material/error:")
 
 
 def note_if_stale(notice: DeltaGenerator) -> None:

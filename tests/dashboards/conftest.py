@@ -16,6 +16,16 @@ APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
 
 
 @pytest.fixture(scope="session", autouse=True)
+def faults_raise():
+    """Faults reach AppTest as exceptions (at.exception), with their traceback, so that a
+    test cannot pass over a defect that the app would show readers as a plain message."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("DARKFIGURE_DEBUG", "1")
+    yield
+    mp.undo()
+
+
+@pytest.fixture(scope="session", autouse=True)
 def cheap_password_hashes():
     """Argon2 at its lowest cost for the fixture accounts: tests check rules, not work factor."""
     from argon2 import PasswordHasher

@@ -199,3 +199,24 @@ def test_withheld_headline_renders_as_withheld(warehouse, signed_in, monkeypatch
     at = _ok(signed_in("polly").run())
     text = _text(at)
     assert "about [c]" in text and "2,744" not in text and "Withheld" in text
+
+
+def test_a_fault_shows_a_reference_not_a_traceback(warehouse, signed_in, monkeypatch, caplog):
+    """Outside debug mode a defect in a page (here the headline read raising RuntimeError)
+    shows the reader a plain message with a reference; the log has the traceback."""
+    from dashboards import data as da
+
+    def broken(user):
+        raise RuntimeError("a defect deep in the data layer")
+
+    monkeypatch.delenv("DARKFIGURE_DEBUG")
+    monkeypatch.setattr(da, "headline", broken)
+    with caplog.at_level("ERROR", logger="darkfigure.dashboard"):
+        at = signed_in("polly").run()
+    assert not at.exception
+    message = " ".join(e.value for e in at.error)
+    assert "fault in darkfigure (reference" in message and "RuntimeError" not in message
+    reference = message.split("reference ")[1][:8]
+    logged = [r for r in caplog.records if reference in r.getMessage()]
+    assert logged and logged[0].exc_info is not None
+    assert "a defect deep in the data layer" in str(logged[0].exc_info[1])
