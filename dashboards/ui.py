@@ -107,7 +107,7 @@ def current_user() -> User | None:
     if checked and checked[0] == token and time.monotonic() - checked[2] < RECHECK_SECONDS:
         return checked[1]  # type: ignore[no-any-return]
     from darkfigure.errors import UserError
-    from darkfigure.warehouse.connection import BUSY_EXIT_CODE
+    from darkfigure.warehouse.connection import is_busy
     from dashboards import data as da  # not needed before anyone has signed in
 
     # While another process writes, a session confirmed a little while ago stands
@@ -117,7 +117,7 @@ def current_user() -> User | None:
     try:
         user = da.session_user(token, wait=da.QUICK_WAIT if recent else None)
     except UserError as err:
-        if err.exit_code == BUSY_EXIT_CODE and recent:
+        if is_busy(err) and recent:
             return checked[1]  # type: ignore[index, no-any-return]
         raise
     if user is None:

@@ -49,6 +49,11 @@ def busy_error(path: Path | str) -> UserError:
     )
 
 
+def is_busy(err: BaseException) -> bool:
+    """Whether an error is :func:`busy_error`'s: the warehouse stayed locked."""
+    return isinstance(err, UserError) and err.exit_code == BUSY_EXIT_CODE
+
+
 def is_lock_error(err: BaseException) -> bool:
     """Whether a DuckDB error means another connection holds the file.
 

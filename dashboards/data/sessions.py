@@ -5,7 +5,7 @@ from __future__ import annotations
 from darkfigure import auth
 from darkfigure.auth import User
 from darkfigure.errors import UserError
-from darkfigure.warehouse.connection import BUSY_EXIT_CODE
+from darkfigure.warehouse.connection import is_busy
 from darkfigure.warehouse.store import audit
 from dashboards.data.warehouse import reading, writing
 
@@ -34,7 +34,7 @@ def session_user(token: str | None, *, wait: float | None = None) -> User | None
             with writing(keeps_reads=True) as con:
                 auth.touch_session(con, token)
         except UserError as err:  # another process is writing: touch it next time
-            if err.exit_code != BUSY_EXIT_CODE:
+            if not is_busy(err):
                 raise
     return user
 

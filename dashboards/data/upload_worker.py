@@ -20,7 +20,6 @@ as before.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import multiprocessing
 import os
@@ -138,7 +137,7 @@ def shutdown() -> None:
 
 
 def _ensure_pool() -> ProcessPoolExecutor | None:
-    global _pool, _unavailable
+    global _pool
     with _lock:
         if _pool is None and not _unavailable:
             try:
@@ -147,17 +146,21 @@ def _ensure_pool() -> ProcessPoolExecutor | None:
                     WORKERS, mp_context=multiprocessing.get_context("spawn"),
                     initializer=_init_worker, initargs=(os.getpid(),))
             except (OSError, ValueError) as err:
-                LOG.warning("uploads run in the dashboard's process: no worker (%s)", err)
-                _unavailable = True
+                _no_worker(err)
         return _pool
 
 
 def _give_up(pool: ProcessPoolExecutor, err: Exception) -> None:
-    global _unavailable
-    LOG.warning("uploads run in the dashboard's process: no worker (%s)", err)
     _forget(pool)
     with _lock:
-        _unavailable = True
+        _no_worker(err)
+
+
+def _no_worker(err: Exception) -> None:
+    """From now on, uploads run in this process (the caller holds ``_lock``)."""
+    global _unavailable
+    LOG.warning("uploads run in the dashboard's process: no worker (%s)", err)
+    _unavailable = True
 
 
 def _forget(pool: ProcessPoolExecutor) -> None:
@@ -190,10 +193,10 @@ def _unwrap(result: Any) -> Any:
 
 def _init_worker(parent: int) -> None:
     from darkfigure.pipeline.intake_keys import exit_with_parent
+    from dashboards.progress import lower_priority
 
     exit_with_parent(parent)
-    with contextlib.suppress(OSError):  # not allowed here: same priority as the pages
-        os.nice(NICENESS)
+    lower_priority(NICENESS)  # the thread that runs the jobs
 
 
 def _warm_up() -> None:

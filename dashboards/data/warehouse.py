@@ -35,7 +35,7 @@ import duckdb
 from darkfigure.errors import UserError
 from darkfigure.settings import Settings
 from darkfigure.warehouse import connect, transaction
-from darkfigure.warehouse.connection import BUSY_EXIT_CODE
+from darkfigure.warehouse.connection import is_busy
 from dashboards import freshness
 
 #: Seconds a cached read may be reused even if the file has not changed.
@@ -107,7 +107,7 @@ def cached(name: str, path: Path, load: Callable[[Path], T]) -> T:
     try:
         value = load(path)
     except UserError as err:
-        if hit is None or err.exit_code != BUSY_EXIT_CODE:
+        if hit is None or not is_busy(err):
             raise
         freshness.served_earlier(hit[3])
         return hit[2]  # type: ignore[no-any-return]
